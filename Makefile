@@ -1,0 +1,53 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.10
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/hotline.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(wildcard nlu_data/*/*.yml) $(wildcard stories/*.yml) \
+	$(wildcard bot/nlu/*.py) bot/dialogue/safety_policy.py
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export PYTHONWARNINGS ?= ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export RASA_TELEMETRY_ENABLED ?= false
+
+.PHONY: install train run test validate e2e eval bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip<24.1" "setuptools<70" wheel
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip check
+	touch $@
+
+# Trains only when training data, configuration or the custom components changed.
+train: $(MODEL)
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(BIN)/rasa train --data nlu_data stories --force --fixed-model-name hotline --out models --quiet
+
+run: install train
+	$(BIN)/hotline db upgrade
+	@echo ""
+	@echo "  Assistant (Rasa REST channel): http://localhost:5005/webhooks/rest/webhook"
+	@echo "  Talk to it from another terminal:  $(BIN)/hotline chat"
+	@echo "  Stop everything with Ctrl-C."
+	@echo ""
+	$(BIN)/honcho start -f Procfile
+
+validate: install
+	$(BIN)/rasa data validate --data nlu_data stories --fail-on-warnings --quiet
+
+e2e: train
+	$(BIN)/rasa test core --stories tests/e2e --model $(MODEL) --fail-on-prediction-errors --out results/e2e --quiet
+
+eval: train
+	$(BIN)/hotline eval --min-danger-recall 0.95
+
+test: install validate train
+	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory e2e eval
+
+clean:
+	rm -rf models results .rasa

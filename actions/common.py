@@ -1,0 +1,83 @@
+"""Helpers every action uses: shared resources (created on first use), slots, the handoff summary."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.config import Settings, load_settings
+from bot.escalation import HandoffSummary
+from bot.knowledge import KnowledgeBase
+
+SCREENING_SLOTS = (
+    "screen_paid",
+    "screen_leave",
+    "screen_come_go",
+    "screen_threats",
+    "screen_documents",
+    "screen_debt",
+    "screen_locked",
+    "screen_permission",
+)
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+@functools.lru_cache(maxsize=1)
+def knowledge() -> KnowledgeBase:
+    """The knowledge base, loaded on first use (never at import)."""
+    current = settings()
+    return KnowledgeBase.load(current.knowledge_dir, current.languages)
+
+
+def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
+    """Send a catalog response; ``values`` fill its placeholders (and may name the language)."""
+    dispatcher.utter_message(response=response, **values)
+
+
+def language_of(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or settings().default_language
+
+
+def jurisdiction_of(tracker: Tracker) -> Optional[str]:
+    return tracker.get_slot("jurisdiction") or settings().default_jurisdiction
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_user_metadata(tracker: Tracker) -> Dict[str, Any]:
+    """Metadata the channel attached to the latest user message (e.g. jurisdiction, channel)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("metadata") or {}
+    return {}
+
+
+def bot_responses_sent(tracker: Tracker) -> List[str]:
+    """Names of the responses the bot has sent in this conversation, in order, without repeats."""
+    sent: List[str] = []
+    for event in tracker.events:
+        if event.get("event") == "bot":
+            name = (event.get("metadata") or {}).get("utter_action")
+            if name and name not in sent:
+                sent.append(name)
+    return sent
+
+
+def handoff_summary(tracker: Tracker, danger: Optional[bool] = None) -> HandoffSummary:
+    """What a counselor needs first, from the conversation's slots and events."""
+    screening = {slot: tracker.get_slot(slot) for slot in SCREENING_SLOTS if tracker.get_slot(slot)}
+    return HandoffSummary(
+        danger=bool(tracker.get_slot("danger_seen")) if danger is None else danger,
+        child_mentioned=bool(tracker.get_slot("child_mentioned")),
+        indicators=list(tracker.get_slot("indicators_seen") or []),
+        screening=screening,
+        bot_told=bot_responses_sent(tracker),
+    )

@@ -1,0 +1,91 @@
+"""Runs before every turn (Rasa custom slot mapping): keeps the conversation's context up to date.
+
+It sets the language (kept per conversation, see ``bot.language``), the jurisdiction (from the
+channel, or a place the person names), the indicators and danger seen so far, whether a child
+was mentioned, and the misunderstanding count. On a conversation's first message it also sends
+the first-contact notice, except when that message is an emergency: then the emergency number
+must come first, and ``action_emergency`` sends it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import knowledge, latest_intent, latest_user_metadata, say, settings
+from bot.language import Detection, conversation_language, requested_language
+from bot.safety import mentions_child
+
+MISUNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+DELETE_CONFIRMATION_INTENTS = frozenset({"affirm", "deny", "delete_data"})
+
+
+def merge_indicators(seen: List[Dict[str, Any]], new: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Indicators of the whole conversation: one entry per key, first evidence kept, best confidence."""
+    merged = {item["key"]: dict(item) for item in seen}
+    for item in new:
+        key = item.get("key")
+        if not key:
+            continue
+        if key not in merged:
+            merged[key] = {"key": key, "confidence": item.get("confidence", 0.0), "evidence": item.get("evidence", "")}
+        else:
+            merged[key]["confidence"] = max(merged[key].get("confidence", 0.0), item.get("confidence", 0.0))
+            merged[key]["evidence"] = merged[key].get("evidence") or item.get("evidence", "")
+    return sorted(merged.values(), key=lambda item: item["confidence"], reverse=True)
+
+
+class ActionTrackContext(Action):
+    def name(self) -> Text:
+        return "action_track_context"
+
+    def _jurisdiction(self, tracker: Tracker, text: str) -> Optional[str]:
+        from_channel = latest_user_metadata(tracker).get("jurisdiction")
+        if from_channel in knowledge().jurisdictions:
+            return from_channel
+        named = knowledge().jurisdiction_in(text)
+        return named or tracker.get_slot("jurisdiction") or settings().default_jurisdiction
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        config = settings()
+        message = tracker.latest_message
+        text = message.get("text") or ""
+        intent = latest_intent(tracker)
+        events: List[EventType] = []
+
+        def update(slot: str, value: Any) -> None:
+            if tracker.get_slot(slot) != value:
+                events.append(SlotSet(slot, value))
+
+        detection = Detection(message.get("language") or config.default_language, float(message.get("language_confidence") or 0.0))
+        asked_for = requested_language(text) if intent == "change_language" else None
+        language = conversation_language(
+            tracker.get_slot("language"), detection, text, asked_for, config.languages, config.default_language
+        )
+        update("language", language)
+        jurisdiction = self._jurisdiction(tracker, text)
+        update("jurisdiction", jurisdiction)
+
+        new_indicators = message.get("indicators") or []
+        if new_indicators:
+            update("indicators_seen", merge_indicators(tracker.get_slot("indicators_seen") or [], new_indicators))
+        danger = bool(message.get("danger"))
+        if danger:
+            update("danger_seen", True)
+        if mentions_child(text):
+            update("child_mentioned", True)
+
+        misunderstandings = int(tracker.get_slot("fallback_count") or 0)
+        update("fallback_count", float(misunderstandings + 1 if intent in MISUNDERSTOOD_INTENTS else 0))
+        if tracker.get_slot("delete_pending") and intent not in DELETE_CONFIRMATION_INTENTS:
+            update("delete_pending", False)
+
+        if not tracker.get_slot("welcomed"):
+            events.append(SlotSet("welcomed", True))
+            if not danger:
+                say(dispatcher, "utter_welcome", language=language, jurisdiction=jurisdiction)
+                say(dispatcher, "utter_welcome_safety", language=language, jurisdiction=jurisdiction)
+        return events

@@ -1,0 +1,67 @@
+"""Handoff to a person: record the request through ``bot.escalation`` and pause the bot.
+
+``action_handoff`` escalates (talk_to_human, HELP/AYUDA, a yes to an offer of a counselor).
+``action_handoff_turn`` answers while the conversation waits for a person: the bot stays quiet,
+updates the request with what the person adds, and repeats the status at most once per
+``HOTLINE_HANDOFF_NOTICE_INTERVAL`` seconds (SMS costs money and can be seen by others), or
+straight away when the person asks for a person again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import handoff_summary, jurisdiction_of, language_of, latest_intent, say, settings
+from bot.escalation import escalate
+
+HANDOFF_QUEUED = "queued"
+ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
+
+
+def notice_time() -> float:
+    return time.time()
+
+
+def record_request(tracker: Tracker, reason: str) -> None:
+    escalate(
+        settings().database_url,
+        tracker.sender_id,
+        reason=reason,
+        language=language_of(tracker),
+        jurisdiction=jurisdiction_of(tracker),
+        summary=handoff_summary(tracker),
+        requested=True,
+        channel=tracker.get_latest_input_channel() or "unknown",
+    )
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        record_request(tracker, reason="requested")
+        say(dispatcher, "utter_handoff_recorded")
+        events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED), SlotSet("handoff_notice_at", notice_time())]
+        if tracker.active_loop.get("name"):
+            events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
+        return events
+
+
+class ActionHandoffTurn(Action):
+    def name(self) -> Text:
+        return "action_handoff_turn"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        record_request(tracker, reason="requested")
+        last_notice = float(tracker.get_slot("handoff_notice_at") or 0.0)
+        asked_again = latest_intent(tracker) in ASKING_FOR_PERSON_INTENTS
+        if asked_again or notice_time() - last_notice >= settings().handoff_notice_interval_s:
+            say(dispatcher, "utter_handoff_waiting")
+            return [SlotSet("handoff_notice_at", notice_time())]
+        return []

@@ -1,0 +1,72 @@
+"""Rights: short answers from the knowledge base, with source and review date; MORE for detail.
+
+When the jurisdiction is not known, ``country_form`` asks for the country first. A place the
+knowledge base does not cover gets the international baseline, and the person is told so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import jurisdiction_of, knowledge, language_of, say
+from bot.knowledge import FALLBACK_JURISDICTION, RightsEntry
+
+
+def last_rights_question(tracker: Tracker) -> str:
+    """Text of the person's latest ``ask_rights`` message (the question being answered)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and (event.get("parse_data", {}).get("intent") or {}).get("name") == "ask_rights":
+            return event.get("text") or ""
+    return tracker.latest_message.get("text") or ""
+
+
+def send_entry(dispatcher: CollectingDispatcher, entry: RightsEntry, language: str, detail: bool) -> None:
+    texts = entry.detail if detail else entry.short
+    say(dispatcher, "utter_rights_text", text=texts[language])
+    say(
+        dispatcher,
+        "utter_rights_source_more" if not detail else "utter_rights_source",
+        source=entry.source.cite(),
+        reviewed=entry.source.last_reviewed,
+    )
+
+
+class ValidateCountryForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_country_form"
+
+    def validate_country_reply(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        place = knowledge().jurisdiction_in(str(value or "")) or FALLBACK_JURISDICTION
+        return {"country_reply": "given", "jurisdiction": place}
+
+
+class ActionAnswerRights(Action):
+    def name(self) -> Text:
+        return "action_answer_rights"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        jurisdiction: Optional[str] = jurisdiction_of(tracker)
+        topic = knowledge().topic_in(last_rights_question(tracker))
+        if jurisdiction == FALLBACK_JURISDICTION:
+            say(dispatcher, "utter_rights_no_local_info")
+        send_entry(dispatcher, knowledge().rights(jurisdiction, topic), language_of(tracker), detail=False)
+        return [SlotSet("rights_topic", topic), SlotSet("country_reply", None)]
+
+
+class ActionRightsDetail(Action):
+    """MORE after a rights answer: the longer text of the same entry."""
+
+    def name(self) -> Text:
+        return "action_rights_detail"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        topic = tracker.get_slot("rights_topic") or "overview"
+        send_entry(dispatcher, knowledge().rights(jurisdiction_of(tracker), topic), language_of(tracker), detail=True)
+        return []

@@ -1,0 +1,80 @@
+"""Screening: at most eight short yes/no questions, one per message, each skippable, stoppable.
+
+Modelled on the question sets in the domain reference (US hotline, HHS/ACF 2018, Vera TVIT).
+Answers are stored as ``yes``/``no``/``skipped``/``unclear`` (``not_asked`` after END) in the
+``screen_*`` slots and become part of the handoff summary. An unclear answer is not asked again:
+the questions must never feel like an interrogation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import SCREENING_SLOTS, say
+from bot.text import words
+
+SKIP_WORDS = frozenset({"skip", "pass", "next", "saltar", "salta", "paso", "siguiente", "pasar", "otra"})
+SKIP_PHRASES = ("dont know", "don t know", "not sure", "no se", "no estoy segur", "prefiero no")
+END_WORDS = frozenset({"end", "done", "enough", "fin", "basta", "terminar", "termina", "finish", "quit", "salir", "parar"})
+YES_WORDS = frozenset({"yes", "yeah", "yea", "ya", "yep", "y", "si", "sip", "simon", "claro", "aja", "true", "correct"})
+NO_WORDS = frozenset({"no", "nope", "nah", "n", "nel", "never", "nunca", "not", "tampoco"})
+
+
+def interpret_answer(text: str, intent: Optional[str]) -> str:
+    """``yes``, ``no``, ``skipped``, ``end`` or ``unclear`` for one reply to a screening question."""
+    tokens = words(text)
+    joined = " ".join(tokens)
+    if tokens and (tokens[0] in END_WORDS or joined in {"stop questions", "no more questions", "ya no", "no mas preguntas"}):
+        return "end"
+    if (tokens and tokens[0] in SKIP_WORDS) or any(joined.startswith(phrase) for phrase in SKIP_PHRASES):
+        return "skipped"
+    if intent == "affirm" or (tokens and tokens[0] in YES_WORDS):
+        return "yes"
+    if intent == "deny" or (tokens and tokens[0] in NO_WORDS):
+        return "no"
+    return "unclear"
+
+
+class ValidateScreeningForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_screening_form"
+
+    def _answer(self, slot: str, tracker: Tracker) -> Dict[Text, Any]:
+        answer = interpret_answer(tracker.latest_message.get("text") or "", (tracker.latest_message.get("intent") or {}).get("name"))
+        if answer != "end":
+            return {slot: answer}
+        # END: every question not answered yet is marked, which completes the form.
+        return {name: (tracker.get_slot(name) or "not_asked") for name in SCREENING_SLOTS} | {slot: "not_asked"}
+
+
+def _validator(slot: str):
+    def validate(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._answer(slot, tracker)
+
+    validate.__name__ = f"validate_{slot}"
+    return validate
+
+
+for _slot in SCREENING_SLOTS:
+    setattr(ValidateScreeningForm, f"validate_{_slot}", _validator(_slot))
+
+
+class ActionScreeningDone(Action):
+    """After the last question (or END): thank, say the answers are kept for a counselor, offer one."""
+
+    def name(self) -> Text:
+        return "action_screening_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        answers = [tracker.get_slot(slot) for slot in SCREENING_SLOTS]
+        if "not_asked" in answers:
+            say(dispatcher, "utter_screening_stopped")
+        else:
+            say(dispatcher, "utter_screening_thanks")
+        say(dispatcher, "utter_offer_counselor")
+        return []

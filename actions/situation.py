@@ -1,0 +1,48 @@
+"""A person describing their own situation: acknowledge, reflect back in plain words, offer options.
+
+The reflection names at most two of the indicators seen so far, in the catalog's plain words
+(``indicator_<key>``), never a label such as "trafficking victim". Then the person is offered a
+counselor (HELP), a few yes/no questions (YES) or their rights (RIGHTS).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import say
+
+REFLECTED_INDICATORS = 2
+
+
+class ActionAcknowledgeSituation(Action):
+    def name(self) -> Text:
+        return "action_acknowledge_situation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        current = [item["key"] for item in tracker.latest_message.get("indicators") or []]
+        seen = [item["key"] for item in tracker.get_slot("indicators_seen") or []]
+        keys = (current + [key for key in seen if key not in current])[:REFLECTED_INDICATORS]
+        if len(keys) == 2:
+            say(dispatcher, "utter_reflect_two", first_key=f"indicator_{keys[0]}", second_key=f"indicator_{keys[1]}")
+        elif keys:
+            say(dispatcher, "utter_reflect_one", first_key=f"indicator_{keys[0]}")
+        else:
+            say(dispatcher, "utter_situation_heard")
+        say(dispatcher, "utter_offer_options")
+        return []
+
+
+class ActionOfferOptions(Action):
+    """A general request for help: the same three ways forward, without a reflection."""
+
+    def name(self) -> Text:
+        return "action_offer_options"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        say(dispatcher, "utter_here_to_help")
+        say(dispatcher, "utter_offer_options")
+        return []

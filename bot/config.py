@@ -1,0 +1,90 @@
+"""The one configuration loader: every setting, its type, its default and its check.
+
+Settings come from environment variables (``HOTLINE_*``). Call :func:`load_settings`; nothing is
+read at import time. A bad value raises :class:`~bot.errors.ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional, Tuple
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+JURISDICTIONS = ("US", "UK", "EU", "INTL")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, validated settings of one running process."""
+
+    database_url: str
+    languages: Tuple[str, ...]
+    default_language: str
+    default_jurisdiction: Optional[str]
+    translations_dir: Path
+    knowledge_dir: Path
+    handoff_notice_interval_s: int
+    rasa_url: str
+
+
+def _env(environ: Mapping[str, str], key: str, default: str) -> str:
+    value = environ.get(key, "").strip()
+    return value or default
+
+
+def _positive_int(environ: Mapping[str, str], key: str, default: int) -> int:
+    raw = _env(environ, key, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number of seconds, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{key} must not be negative, got {value}")
+    return value
+
+
+def settings_from(environ: Mapping[str, str]) -> Settings:
+    """Build and check settings from a mapping of environment variables."""
+    data_dir = Path(_env(environ, "HOTLINE_DATA_DIR", str(PROJECT_ROOT / "var")))
+    database_url = _env(environ, "HOTLINE_DATABASE_URL", f"sqlite:///{data_dir / 'hotline.db'}")
+
+    languages = tuple(
+        code.strip().lower() for code in _env(environ, "HOTLINE_LANGUAGES", "en,es").split(",") if code.strip()
+    )
+    if not languages or any(len(code) != 2 or not code.isalpha() for code in languages):
+        raise ConfigError(f"HOTLINE_LANGUAGES must list ISO 639-1 codes like 'en,es', got {languages!r}")
+    default_language = _env(environ, "HOTLINE_DEFAULT_LANGUAGE", languages[0]).lower()
+    if default_language not in languages:
+        raise ConfigError(
+            f"HOTLINE_DEFAULT_LANGUAGE={default_language!r} is not one of HOTLINE_LANGUAGES {languages!r}"
+        )
+
+    jurisdiction = _env(environ, "HOTLINE_DEFAULT_JURISDICTION", "").upper() or None
+    if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+        raise ConfigError(
+            f"HOTLINE_DEFAULT_JURISDICTION must be one of {JURISDICTIONS} or empty, got {jurisdiction!r}"
+        )
+
+    return Settings(
+        database_url=database_url,
+        languages=languages,
+        default_language=default_language,
+        default_jurisdiction=jurisdiction,
+        translations_dir=Path(_env(environ, "HOTLINE_TRANSLATIONS_DIR", str(PROJECT_ROOT / "translations"))),
+        knowledge_dir=Path(
+            _env(environ, "HOTLINE_KNOWLEDGE_DIR", str(PROJECT_ROOT / "bot" / "knowledge" / "data"))
+        ),
+        handoff_notice_interval_s=_positive_int(environ, "HOTLINE_HANDOFF_NOTICE_INTERVAL", 300),
+        rasa_url=_env(environ, "HOTLINE_RASA_URL", "http://localhost:5005").rstrip("/"),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Settings of this process, read once from the environment."""
+    return settings_from(os.environ)

@@ -1,0 +1,63 @@
+"""Rasa natural-language generator: responses come from ``translations/<lang>.yml``.
+
+Configured in ``endpoints.yml`` (``nlg: type: bot.dialogue.nlg.CatalogNLG``). The language is the
+``language`` keyword an action passes, else the conversation's ``language`` slot, else the
+default; ``{emergency}``, ``{hotline}`` and ``{place}`` come from the knowledge base for the
+``jurisdiction`` (keyword or slot). Everything else an action passes fills the other placeholders.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Optional
+
+from rasa.core.nlg.generator import NaturalLanguageGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.catalog import Catalogs
+from bot.config import load_settings
+from bot.knowledge import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+
+def context_values(knowledge: KnowledgeBase, language: str, jurisdiction: Optional[str]) -> Dict[str, str]:
+    """Placeholder values that depend only on where the person is and their language."""
+    place = knowledge.get(jurisdiction)
+    return {
+        "emergency": knowledge.emergency_text(jurisdiction, language),
+        "hotline": knowledge.hotline_text(jurisdiction, language),
+        "place": place.name.get(language, "") if place else "",
+    }
+
+
+class CatalogNLG(NaturalLanguageGenerator):
+    """Renders response names from the language catalogs."""
+
+    def __init__(self, endpoint_config: Any = None, domain: Any = None) -> None:
+        settings = load_settings()
+        self.settings = settings
+        self.catalogs = Catalogs.load(settings.translations_dir, settings.languages, settings.default_language)
+        self.knowledge = KnowledgeBase.load(settings.knowledge_dir, settings.languages)
+
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> Optional[Dict[str, Any]]:
+        language = kwargs.get("language") or tracker.get_slot("language") or self.settings.default_language
+        if language not in self.settings.languages:
+            language = self.settings.default_language
+        jurisdiction = kwargs.get("jurisdiction") or tracker.get_slot("jurisdiction") or self.settings.default_jurisdiction
+        values = context_values(self.knowledge, language, jurisdiction)
+        values["languages"] = ", ".join(
+            self.catalogs.template(language, f"language_{code}") or code for code in self.settings.languages
+        )
+        values.update({k: v for k, v in kwargs.items() if isinstance(v, (str, int, float))})
+        text = self.catalogs.render(language, utter_action, values)
+        if text is None:
+            logger.error("No response named '%s' in any catalog.", utter_action)
+            return None
+        return {"text": text, "custom": None}

@@ -1,0 +1,25 @@
+"""The project's exception classes, in one place.
+
+    HotlineError
+    ├── ConfigError          a setting is missing or has a bad value (names the setting)
+    ├── CatalogError         a response catalog is missing a key or is malformed
+    └── KnowledgeBaseError   a knowledge-base file breaks its schema
+
+Messages name settings, files and keys; never a person's message text or phone number.
+"""
+
+
+class HotlineError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class ConfigError(HotlineError):
+    """A setting is missing or has a value that cannot be used."""
+
+
+class CatalogError(HotlineError):
+    """A response catalog in ``translations/`` is missing a key or is malformed."""
+
+
+class KnowledgeBaseError(HotlineError):
+    """A knowledge-base file in ``bot/knowledge/data/`` breaks its schema."""

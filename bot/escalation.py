@@ -1,0 +1,121 @@
+"""Escalation: the one way a conversation is handed to a human counselor.
+
+:func:`escalate` records (or raises the priority of) the open request for a conversation, with
+language, jurisdiction and a handoff summary; :func:`erase_conversation` removes every record of
+a conversation. The queue and console of a later stage read these rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select
+
+from bot.storage.db import new_session
+from bot.storage.models import Escalation, utcnow
+
+OPEN_STATUSES = ("queued", "with_counselor")
+
+
+class Priority(IntEnum):
+    """Queue priority; the lowest number is served first."""
+
+    EMERGENCY = 1
+    CHILD = 2
+    INDICATORS = 3
+    REQUESTED = 4
+    OTHER = 5
+
+
+@dataclass
+class HandoffSummary:
+    """What a counselor sees first: what the person told the bot and what the bot told them."""
+
+    danger: bool = False
+    child_mentioned: bool = False
+    indicators: List[Dict[str, Any]] = field(default_factory=list)
+    screening: Dict[str, str] = field(default_factory=dict)
+    bot_told: List[str] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def priority_for(summary: HandoffSummary, requested: bool) -> Priority:
+    """Priority from risk: danger, then a child, then indicators, then an explicit request."""
+    if summary.danger:
+        return Priority.EMERGENCY
+    if summary.child_mentioned:
+        return Priority.CHILD
+    if summary.indicators:
+        return Priority.INDICATORS
+    if requested:
+        return Priority.REQUESTED
+    return Priority.OTHER
+
+
+def escalate(
+    database_url: str,
+    conversation_id: str,
+    *,
+    reason: str,
+    language: str,
+    jurisdiction: Optional[str],
+    summary: HandoffSummary,
+    requested: bool,
+    channel: str = "unknown",
+) -> Escalation:
+    """Record a request for a counselor, or update the conversation's open one.
+
+    An open request keeps its place in the queue (its ``created_at``) and only ever moves up in
+    priority; its summary is replaced by the newer, fuller one.
+    """
+    priority = priority_for(summary, requested)
+    with new_session(database_url) as session:
+        existing = session.execute(
+            select(Escalation)
+            .where(Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES))
+            .order_by(Escalation.id.desc())
+        ).scalars().first()
+        if existing is None:
+            existing = Escalation(
+                conversation_id=conversation_id,
+                channel=channel,
+                status="queued",
+                priority=int(priority),
+                reason=reason,
+                language=language,
+                jurisdiction=jurisdiction,
+                summary=summary.as_dict(),
+            )
+            session.add(existing)
+        else:
+            if int(priority) < existing.priority:
+                existing.priority = int(priority)
+                existing.reason = reason
+            existing.language = language
+            existing.jurisdiction = jurisdiction
+            existing.summary = summary.as_dict()
+            existing.updated_at = utcnow()
+        session.commit()
+        return existing
+
+
+def open_escalation(database_url: str, conversation_id: str) -> Optional[Escalation]:
+    """The conversation's open request for a counselor, if there is one."""
+    with new_session(database_url) as session:
+        return session.execute(
+            select(Escalation).where(
+                Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES)
+            )
+        ).scalars().first()
+
+
+def erase_conversation(database_url: str, conversation_id: str) -> int:
+    """Delete every escalation record of a conversation; returns how many rows went."""
+    with new_session(database_url) as session:
+        rows = session.query(Escalation).filter(Escalation.conversation_id == conversation_id).delete()
+        session.commit()
+        return int(rows)

@@ -1,0 +1,228 @@
+"""The knowledge base: emergency numbers, help lines and rights per jurisdiction, kept as data.
+
+One YAML file per jurisdiction in ``bot/knowledge/data/`` (US, UK, EU baseline, international
+baseline); every entry carries its source and ``last_reviewed`` date so an operator can check and
+correct it without touching code. ``topics.yml`` holds the words that pick a rights topic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import yaml
+
+from bot.errors import KnowledgeBaseError
+from bot.text import fold
+
+TOPICS = (
+    "overview",
+    "immigration_status",
+    "non_punishment",
+    "wages_compensation",
+    "legal_help",
+    "support_services",
+)
+FALLBACK_JURISDICTION = "INTL"
+TOPICS_FILE = Path(__file__).resolve().parent / "topics.yml"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from, and when someone last checked it against that source."""
+
+    name: str
+    url: Optional[str]
+    last_reviewed: str
+    article: Optional[str] = None
+
+    def cite(self) -> str:
+        """Short citation for user-facing text: name, article if any."""
+        return f"{self.name}, {self.article}" if self.article else self.name
+
+
+@dataclass(frozen=True)
+class Hotline:
+    id: str
+    name: Mapping[str, str]
+    contact: Mapping[str, str]
+    source: Source
+
+
+@dataclass(frozen=True)
+class RightsEntry:
+    topic: str
+    short: Mapping[str, str]
+    detail: Mapping[str, str]
+    source: Source
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    code: str
+    name: Mapping[str, str]
+    short_name: Mapping[str, str]
+    country_words: Mapping[str, Tuple[str, ...]]
+    emergency_number: Optional[str]
+    emergency_text: Mapping[str, str]
+    emergency_source: Source
+    hotlines: Tuple[Hotline, ...]
+    rights: Mapping[str, RightsEntry]
+
+
+def _require(data: Mapping, key: str, where: str):
+    if not isinstance(data, Mapping) or key not in data:
+        raise KnowledgeBaseError(f"{where}: missing key '{key}'")
+    return data[key]
+
+
+def _source(data: Mapping, where: str) -> Source:
+    source = _require(data, "source", where)
+    reviewed = str(_require(data, "last_reviewed", where))
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", reviewed):
+        raise KnowledgeBaseError(f"{where}: last_reviewed must be YYYY-MM-DD, got {reviewed!r}")
+    return Source(
+        name=str(_require(source, "name", where + ".source")),
+        url=_require(source, "url", where + ".source"),
+        article=source.get("article"),
+        last_reviewed=reviewed,
+    )
+
+
+def _texts(data: Mapping, key: str, where: str, languages: Tuple[str, ...]) -> Dict[str, str]:
+    texts = _require(data, key, where)
+    for language in languages:
+        if not isinstance(texts, Mapping) or not str(texts.get(language) or "").strip():
+            raise KnowledgeBaseError(f"{where}.{key}: no text for language '{language}'")
+    return {lang: str(text).strip() for lang, text in texts.items()}
+
+
+def _parse_jurisdiction(data: Mapping, where: str, languages: Tuple[str, ...]) -> Jurisdiction:
+    code = str(_require(data, "jurisdiction", where))
+    emergency = _require(data, "emergency", where)
+    rights: Dict[str, RightsEntry] = {}
+    for index, entry in enumerate(_require(data, "rights", where)):
+        at = f"{where}.rights[{index}]"
+        topic = str(_require(entry, "topic", at))
+        if topic not in TOPICS:
+            raise KnowledgeBaseError(f"{at}: unknown topic {topic!r}; topics are {TOPICS}")
+        rights[topic] = RightsEntry(
+            topic=topic,
+            short=_texts(entry, "short", at, languages),
+            detail=_texts(entry, "detail", at, languages),
+            source=_source(entry, at),
+        )
+    missing = [topic for topic in TOPICS if topic not in rights]
+    if missing:
+        raise KnowledgeBaseError(f"{where}: no rights entry for topics {missing}")
+    hotlines = tuple(
+        Hotline(
+            id=str(_require(item, "id", f"{where}.hotlines[{i}]")),
+            name=_texts(item, "name", f"{where}.hotlines[{i}]", languages),
+            contact=_texts(item, "contact", f"{where}.hotlines[{i}]", languages),
+            source=_source(item, f"{where}.hotlines[{i}]"),
+        )
+        for i, item in enumerate(_require(data, "hotlines", where))
+    )
+    countries = data.get("countries") or {}
+    return Jurisdiction(
+        code=code,
+        name=_texts(data, "name", where, languages),
+        short_name=dict(data.get("short_name") or {}),
+        country_words={lang: tuple(fold(str(w)) for w in countries.get(lang) or ()) for lang in countries},
+        emergency_number=None if emergency.get("number") is None else str(emergency["number"]),
+        emergency_text=_texts(emergency, "text", where + ".emergency", languages),
+        emergency_source=_source(emergency, where + ".emergency"),
+        hotlines=hotlines,
+        rights=rights,
+    )
+
+
+class KnowledgeBase:
+    """All jurisdictions, loaded and checked once; lookups never touch the disk again."""
+
+    def __init__(self, jurisdictions: Mapping[str, Jurisdiction], topic_words: Mapping[str, Mapping[str, List[str]]]):
+        if FALLBACK_JURISDICTION not in jurisdictions:
+            raise KnowledgeBaseError(f"the knowledge base needs a '{FALLBACK_JURISDICTION}' baseline file")
+        self.jurisdictions = dict(jurisdictions)
+        self._topic_words = {
+            topic: {lang: [fold(w) for w in ws] for lang, ws in by_lang.items()}
+            for topic, by_lang in topic_words.items()
+        }
+        self._country_patterns = [
+            (re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)"), code)
+            for code, jurisdiction in self.jurisdictions.items()
+            for lang_words in jurisdiction.country_words.values()
+            for word in sorted(lang_words, key=len, reverse=True)
+            if word
+        ]
+        self._country_patterns.sort(key=lambda item: len(item[0].pattern), reverse=True)
+
+    @classmethod
+    def load(cls, directory: Path, languages: Tuple[str, ...] = ("en", "es")) -> "KnowledgeBase":
+        """Read and validate every ``*.yml`` in ``directory`` (and the topic words)."""
+        jurisdictions: Dict[str, Jurisdiction] = {}
+        files = sorted(Path(directory).glob("*.yml"))
+        if not files:
+            raise KnowledgeBaseError(f"no knowledge-base files in {directory}")
+        for path in files:
+            with open(path, encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+            jurisdiction = _parse_jurisdiction(data, path.name, languages)
+            jurisdictions[jurisdiction.code] = jurisdiction
+        with open(TOPICS_FILE, encoding="utf-8") as handle:
+            topic_words = yaml.safe_load(handle)
+        unknown = set(topic_words) - set(TOPICS)
+        if unknown:
+            raise KnowledgeBaseError(f"topics.yml names unknown topics {sorted(unknown)}")
+        return cls(jurisdictions, topic_words)
+
+    def get(self, code: Optional[str]) -> Optional[Jurisdiction]:
+        """The jurisdiction with this code, or None for an unknown one."""
+        return self.jurisdictions.get(code) if code else None
+
+    def jurisdiction_in(self, text: str) -> Optional[str]:
+        """The jurisdiction of a place named in ``text`` ("estoy en España" -> "EU"), if any."""
+        folded = fold(text)
+        for pattern, code in self._country_patterns:
+            if pattern.search(folded):
+                return code
+        return None
+
+    def topic_in(self, text: str) -> str:
+        """The rights topic a question is about; ``overview`` when no topic word appears."""
+        folded = fold(text)
+        best, best_hits = "overview", 0
+        for topic in TOPICS:
+            hits = sum(
+                1
+                for words in self._topic_words.get(topic, {}).values()
+                for word in words
+                if re.search(r"(?<!\w)" + re.escape(word), folded)
+            )
+            if hits > best_hits:
+                best, best_hits = topic, hits
+        return best
+
+    def rights(self, code: Optional[str], topic: str) -> RightsEntry:
+        """The rights entry for a topic, from the jurisdiction or the international baseline."""
+        jurisdiction = self.get(code) or self.jurisdictions[FALLBACK_JURISDICTION]
+        return jurisdiction.rights[topic]
+
+    def emergency_text(self, code: Optional[str], language: str) -> str:
+        """How to reach emergency services: the local number, or every known one when unsure."""
+        jurisdiction = self.get(code)
+        if jurisdiction and jurisdiction.emergency_number:
+            return jurisdiction.emergency_text[language]
+        known = [j for j in self.jurisdictions.values() if j.emergency_number]
+        fallback = self.jurisdictions[FALLBACK_JURISDICTION].emergency_text[language]
+        listed = ", ".join(f"{j.emergency_number} {j.short_name.get(language, j.code)}" for j in known)
+        return f"{fallback} ({listed})" if listed else fallback
+
+    def hotline_text(self, code: Optional[str], language: str) -> str:
+        """The first help line of the jurisdiction (or the international directory)."""
+        jurisdiction = self.get(code) or self.jurisdictions[FALLBACK_JURISDICTION]
+        hotline = (jurisdiction.hotlines or self.jurisdictions[FALLBACK_JURISDICTION].hotlines)[0]
+        return hotline.contact[language]

@@ -1,0 +1,133 @@
+"""Language identification per message, and the rule for when a conversation changes language.
+
+Detection uses lingua restricted to the configured languages; scripts lingua does not know
+(Burmese, Khmer, Lao, Sinhala, Ethiopic) are recognised by Unicode block. A conversation keeps
+its language unless the person asks for another one or clearly writes in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, Optional, Sequence, Tuple
+
+from bot.text import words
+
+# Unicode blocks of scripts that lingua lacks, and the language each one means here.
+SCRIPT_RULES: Tuple[Tuple[int, int, str], ...] = (
+    (0x1000, 0x109F, "my"),  # Myanmar (Burmese)
+    (0x1780, 0x17FF, "km"),  # Khmer
+    (0x0E80, 0x0EFF, "lo"),  # Lao
+    (0x0D80, 0x0DFF, "si"),  # Sinhala
+    (0x1200, 0x139F, "am"),  # Ethiopic (Amharic; Tigrinya shares it)
+)
+
+# Names people use when they ask for a language, folded (lowercase, no accents).
+LANGUAGE_NAMES: Dict[str, str] = {
+    "english": "en", "ingles": "en", "inglish": "en", "engl": "en",
+    "spanish": "es", "espanol": "es", "castellano": "es", "espanish": "es", "spanich": "es",
+    "french": "fr", "frances": "fr", "francais": "fr",
+    "portuguese": "pt", "portugues": "pt",
+    "arabic": "ar", "arabe": "ar",
+    "romanian": "ro", "rumano": "ro",
+    "tagalog": "tl", "filipino": "tl",
+    "russian": "ru", "ruso": "ru",
+    "chinese": "zh", "chino": "zh", "mandarin": "zh",
+    "vietnamese": "vi", "vietnamita": "vi",
+}
+
+# How sure detection must be, and how long the message, before a conversation switches language.
+SWITCH_MIN_CONFIDENCE = 0.9
+SWITCH_MIN_WORDS = 3
+FIRST_MESSAGE_MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The most likely language of one message (ISO 639-1) and how sure the detector is."""
+
+    language: str
+    confidence: float
+
+
+class LanguageIdentifier:
+    """Detects the language of short messages among a fixed set of languages."""
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+        self.languages = tuple(languages)
+        script_codes = {code for _, _, code in SCRIPT_RULES}
+        lingua_codes = []
+        for code in self.languages:
+            if code in script_codes:
+                continue
+            try:
+                lingua_codes.append(getattr(IsoCode639_1, code.upper()))
+            except AttributeError:
+                continue
+        self._script_codes = script_codes & set(self.languages)
+        self._detector = None
+        if len(lingua_codes) >= 2:
+            self._detector = LanguageDetectorBuilder.from_iso_codes_639_1(*lingua_codes).build()
+        self._only = lingua_codes[0].name.lower() if len(lingua_codes) == 1 else None
+
+    def _by_script(self, text: str) -> Optional[str]:
+        counts: Dict[str, int] = {}
+        for char in text:
+            point = ord(char)
+            for start, end, code in SCRIPT_RULES:
+                if start <= point <= end and code in self._script_codes:
+                    counts[code] = counts.get(code, 0) + 1
+        return max(counts, key=counts.__getitem__) if counts else None
+
+    def detect(self, text: str) -> Detection:
+        """Best guess for ``text``; confidence 0 when there is nothing to go on."""
+        scripted = self._by_script(text)
+        if scripted:
+            return Detection(scripted, 1.0)
+        if self._detector is None:
+            return Detection(self._only or self.languages[0], 1.0 if self._only else 0.0)
+        values = self._detector.compute_language_confidence_values(text)
+        if not values or not words(text):
+            return Detection(self.languages[0], 0.0)
+        best = values[0]
+        return Detection(best.language.iso_code_639_1.name.lower(), float(best.value))
+
+
+def requested_language(text: str) -> Optional[str]:
+    """The language a message names (``"en español por favor"`` -> ``"es"``), if any."""
+    for word in words(text):
+        if word in LANGUAGE_NAMES:
+            return LANGUAGE_NAMES[word]
+    return None
+
+
+def conversation_language(
+    current: Optional[str],
+    detection: Detection,
+    text: str,
+    asked_for: Optional[str],
+    configured: Iterable[str],
+    default: str,
+) -> str:
+    """The language the conversation continues in after this message.
+
+    An explicit request for a configured language wins. The first message sets the language when
+    detection is reasonably sure. Later, the language only changes when a message of several words
+    is clearly in another configured language: "ok", "si" or a name never flip it.
+    """
+    configured = tuple(configured)
+    if asked_for in configured:
+        return asked_for  # type: ignore[return-value]
+    if current not in configured:
+        if detection.language in configured and detection.confidence >= FIRST_MESSAGE_MIN_CONFIDENCE:
+            return detection.language
+        return default
+    if (
+        detection.language != current
+        and detection.language in configured
+        and detection.confidence >= SWITCH_MIN_CONFIDENCE
+        and len(words(text)) >= SWITCH_MIN_WORDS
+    ):
+        return detection.language
+    return current  # type: ignore[return-value]

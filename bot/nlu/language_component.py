@@ -1,0 +1,45 @@
+"""Rasa NLU component: adds ``language`` and ``language_confidence`` to every parse result."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.config import load_settings
+from bot.language import LanguageIdentifier
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class LanguageDetector(GraphComponent):
+    """Detects each message's language among the configured ones (``HOTLINE_LANGUAGES``)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"languages": None}
+
+    def __init__(self, identifier: LanguageIdentifier) -> None:
+        self._identifier = identifier
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LanguageDetector":
+        languages = config.get("languages") or load_settings().languages
+        return cls(LanguageIdentifier(languages))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            detection = self._identifier.detect(message.get(TEXT) or "")
+            message.set("language", detection.language, add_to_output=True)
+            message.set("language_confidence", round(detection.confidence, 4), add_to_output=True)
+        return messages

@@ -1,0 +1,82 @@
+"""Every response exists in every language and fits in two SMS segments with real values filled in."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.catalog import Catalogs, placeholders_in
+from bot.config import PROJECT_ROOT
+from bot.dialogue.nlg import context_values
+from bot.knowledge import KnowledgeBase
+from bot.nlu.indicators import INDICATOR_KEYS
+from bot.sms import segment_count
+
+LANGUAGES = ("en", "es")
+CATALOGS = Catalogs.load(PROJECT_ROOT / "translations", LANGUAGES, "en")
+KNOWLEDGE = KnowledgeBase.load(PROJECT_ROOT / "bot" / "knowledge" / "data", LANGUAGES)
+JURISDICTIONS = [None, *KNOWLEDGE.jurisdictions]
+
+
+def response_names_used() -> set[str]:
+    """Every response name the actions send, plus the questions the forms ask."""
+    names: set[str] = set()
+    for path in (PROJECT_ROOT / "actions").glob("*.py"):
+        names |= set(re.findall(r'(?<!get\()"(utter_\w+)"', path.read_text(encoding="utf-8")))
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    names |= {"utter_" + name[len("action_"):] for name in domain["actions"] if name.startswith("action_ask_")}
+    names |= {f"indicator_{key}" for key in INDICATOR_KEYS}
+    names |= {f"language_{code}" for code in LANGUAGES}
+    return names
+
+
+def test_every_response_the_bot_sends_exists_in_every_language() -> None:
+    for language in LANGUAGES:
+        missing = response_names_used() - CATALOGS.keys(language)
+        assert not missing, f"{language} catalog lacks {sorted(missing)}"
+
+
+def test_catalogs_have_the_same_entries_and_placeholders() -> None:
+    assert CATALOGS.keys("en") == CATALOGS.keys("es")
+    for key in CATALOGS.keys("en"):
+        assert placeholders_in(CATALOGS.template("en", key)) == placeholders_in(CATALOGS.template("es", key)), key
+
+
+def _longest_indicator(language: str) -> str:
+    return max((CATALOGS.template(language, f"indicator_{key}") for key in INDICATOR_KEYS), key=len)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_response_fits_two_sms_segments_wherever_the_person_is(language: str) -> None:
+    too_long = []
+    longest_source = max(
+        (entry.source.cite() for j in KNOWLEDGE.jurisdictions.values() for entry in j.rights.values()), key=len
+    )
+    for key, jurisdiction in itertools.product(sorted(CATALOGS.keys(language)), JURISDICTIONS):
+        if key == "utter_rights_text":
+            continue  # the knowledge-base texts are checked by tests/test_knowledge.py
+        values = context_values(KNOWLEDGE, language, jurisdiction)
+        values.update(
+            languages=", ".join(CATALOGS.template(language, f"language_{c}") for c in LANGUAGES),
+            source=longest_source,
+            reviewed="2026-11-27",
+            first=_longest_indicator(language),
+            second=_longest_indicator(language),
+        )
+        text = CATALOGS.render(language, key, values)
+        if segment_count(text) > 2:
+            too_long.append((key, jurisdiction, segment_count(text), len(text), text))
+    assert not too_long, "\n".join(map(str, too_long))
+
+
+def test_a_missing_catalog_entry_falls_back_to_the_default_language(tmp_path: Path) -> None:
+    (tmp_path / "en.yml").write_text('utter_x: "Hello {place}"\nutter_y: "Only English"\n', encoding="utf-8")
+    (tmp_path / "es.yml").write_text('utter_x: "Hola {place}"\n', encoding="utf-8")
+    catalogs = Catalogs.load(tmp_path, LANGUAGES, "en")
+    assert catalogs.render("es", "utter_x", {"place": "España"}) == "Hola España"
+    assert catalogs.render("es", "utter_y", {}) == "Only English"
+    assert catalogs.render("es", "utter_nothing", {}) is None

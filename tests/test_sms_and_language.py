@@ -1,0 +1,66 @@
+"""SMS segment arithmetic and the per-conversation language rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.language import Detection, LanguageIdentifier, conversation_language, requested_language
+from bot.safety import is_help_keyword, mentions_child
+from bot.sms import is_gsm7, segment_count
+from bot.text import fold
+
+
+def test_gsm7_and_ucs2_segment_limits() -> None:
+    assert segment_count("a" * 160) == 1 and segment_count("a" * 161) == 2
+    assert segment_count("a" * 306) == 2 and segment_count("a" * 307) == 3
+    assert is_gsm7("¿Qué pasó? ñ ü é") is False  # á/ó are not GSM-7
+    assert segment_count("ó" * 70) == 1 and segment_count("ó" * 71) == 2 and segment_count("ó" * 135) == 3
+    assert segment_count("€" * 80) == 1 and segment_count("€" * 81) == 2  # extension characters cost two septets
+
+
+def test_fold_keeps_offsets() -> None:
+    text = "Me QUITARON el Pasaporte en España"
+    assert fold(text) == "me quitaron el pasaporte en espana" and len(fold(text)) == len(text)
+
+
+IDENTIFIER = LanguageIdentifier(["en", "es"])
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [("me quitaron el pasaporte", "es"), ("they took my passport", "en"), ("AYUDA", "es"), ("necesito ayuda porfa", "es")],
+)
+def test_detects_english_and_spanish(text: str, language: str) -> None:
+    assert IDENTIFIER.detect(text).language == language
+
+
+def test_script_rules_cover_scripts_lingua_lacks() -> None:
+    burmese = LanguageIdentifier(["en", "my"])
+    assert burmese.detect("ကျွန်တော့်ကို ကူညီပါ").language == "my"
+
+
+def test_conversation_keeps_its_language_for_short_or_unsure_messages() -> None:
+    configured, default = ("en", "es"), "en"
+    assert conversation_language(None, Detection("es", 0.9), "hola", None, configured, default) == "es"
+    # "ok" or a name in the other language does not flip the conversation
+    assert conversation_language("es", Detection("en", 0.95), "ok", None, configured, default) == "es"
+    assert conversation_language("en", Detection("es", 0.7), "Maria Lopez", None, configured, default) == "en"
+    # a clear message of several words in the other language does
+    assert conversation_language("en", Detection("es", 0.99), "mi patron no me paga nada", None, configured, default) == "es"
+    # and an explicit request always does
+    assert conversation_language("es", Detection("es", 0.99), "english please", "en", configured, default) == "en"
+    # an unsure first message gets the default language
+    assert conversation_language(None, Detection("es", 0.3), "??", None, configured, default) == "en"
+
+
+def test_language_requests_are_recognised() -> None:
+    assert requested_language("en español por favor") == "es"
+    assert requested_language("can we talk in English") == "en"
+    assert requested_language("hola") is None
+
+
+def test_child_and_help_keyword_cues() -> None:
+    assert mentions_child("my daughter is 15 years old and works there")
+    assert mentions_child("tengo 16 años")
+    assert not mentions_child("I am 30 and work in a factory")
+    assert is_help_keyword("HELP") and is_help_keyword("ayuda!!") and not is_help_keyword("help me with my visa")
