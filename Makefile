@@ -51,3 +51,7 @@ test: install validate train
 
 clean:
 	rm -rf models results .rasa
+
+# Speed, measured against a stock `rasa init` assistant in the same run; writes docs/performance.md.
+bench: train
+	$(BIN)/python -m benchmarks.bench

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import say
 
 
-class ActionCommunityGuidance(Action):
+class ActionCommunityGuidance(HotlineAction):
     """Someone suspects another person is exploited: thank, don't confront, who to call, offer a person."""
 
     def name(self) -> Text:
         return "action_community_guidance"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, "utter_suspicion_thanks")
         say(dispatcher, "utter_community_do_not_confront")
         say(dispatcher, "utter_community_contacts")
@@ -25,13 +26,13 @@ class ActionCommunityGuidance(Action):
         return []
 
 
-class ActionExplainSigns(Action):
+class ActionExplainSigns(HotlineAction):
     """What are the signs: the common indicators in plain words, then how to get help."""
 
     def name(self) -> Text:
         return "action_explain_signs"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, "utter_signs")
         say(dispatcher, "utter_signs_next")
         return []

@@ -2,9 +2,8 @@
 
 It sets the language (kept per conversation, see ``bot.language``), the jurisdiction (from the
 channel, or a place the person names), the indicators and danger seen so far, whether a child
-was mentioned, and the misunderstanding count. On a conversation's first message it also sends
-the first-contact notice, except when that message is an emergency: then the emergency number
-must come first, and ``action_emergency`` sends it.
+was mentioned, and the misunderstanding count. It sends nothing: Rasa drops messages from slot
+mapping actions (the first-contact notice is sent by ``actions.base.HotlineAction``).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import knowledge, latest_intent, latest_user_metadata, say, settings
+from actions.common import knowledge, latest_intent, latest_user_metadata, settings
 from bot.language import Detection, conversation_language, requested_language
 from bot.safety import mentions_child
 
@@ -82,10 +81,4 @@ class ActionTrackContext(Action):
         update("fallback_count", float(misunderstandings + 1 if intent in MISUNDERSTOOD_INTENTS else 0))
         if tracker.get_slot("delete_pending") and intent not in DELETE_CONFIRMATION_INTENTS:
             update("delete_pending", False)
-
-        if not tracker.get_slot("welcomed"):
-            events.append(SlotSet("welcomed", True))
-            if not danger:
-                say(dispatcher, "utter_welcome", language=language, jurisdiction=jurisdiction)
-                say(dispatcher, "utter_welcome_safety", language=language, jurisdiction=jurisdiction)
         return events

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import say, settings
 from bot.escalation import erase_conversation
 from bot.storage import ERASURE_SLOT
@@ -20,30 +21,30 @@ from bot.storage import ERASURE_SLOT
 logger = logging.getLogger(__name__)
 
 
-class ActionConfirmDelete(Action):
+class ActionConfirmDelete(HotlineAction):
     def name(self) -> Text:
         return "action_confirm_delete"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, "utter_confirm_delete")
         return [SlotSet("delete_pending", True)]
 
 
-class ActionDeleteData(Action):
+class ActionDeleteData(HotlineAction):
     def name(self) -> Text:
         return "action_delete_data"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         removed = erase_conversation(settings().database_url, tracker.sender_id)
         logger.info("Erased a conversation on request (%d escalation records).", removed)
         say(dispatcher, "utter_data_deleted")
         return [SlotSet("delete_pending", False), SlotSet(ERASURE_SLOT, True)]
 
 
-class ActionCancelDelete(Action):
+class ActionCancelDelete(HotlineAction):
     def name(self) -> Text:
         return "action_cancel_delete"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, "utter_delete_cancelled")
         return [SlotSet("delete_pending", False)]

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import handoff_summary, jurisdiction_of, language_of, say, settings
 from actions.handoff import HANDOFF_QUEUED, notice_time
 from bot.escalation import escalate
 
 
-class ActionEmergency(Action):
+class ActionEmergency(HotlineAction):
+    sends_first_contact_notice = False  # the emergency number comes first, always
+
     def name(self) -> Text:
         return "action_emergency"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, "utter_emergency")
         say(dispatcher, "utter_emergency_safety_check")
         already_handed_over = bool(tracker.get_slot("handoff"))

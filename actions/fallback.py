@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import say
 
 OFFER_PERSON_AFTER = 2
 
 
-class ActionFallback(Action):
+class ActionFallback(HotlineAction):
     def name(self) -> Text:
         return "action_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if int(tracker.get_slot("fallback_count") or 0) >= OFFER_PERSON_AFTER:
             say(dispatcher, "utter_fallback_offer_person")
         else:

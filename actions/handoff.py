@@ -12,10 +12,11 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import handoff_summary, jurisdiction_of, language_of, latest_intent, say, settings
 from bot.escalation import escalate
 
@@ -40,11 +41,11 @@ def record_request(tracker: Tracker, reason: str) -> None:
     )
 
 
-class ActionHandoff(Action):
+class ActionHandoff(HotlineAction):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         record_request(tracker, reason="requested")
         say(dispatcher, "utter_handoff_recorded")
         events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED), SlotSet("handoff_notice_at", notice_time())]
@@ -53,11 +54,11 @@ class ActionHandoff(Action):
         return events
 
 
-class ActionHandoffTurn(Action):
+class ActionHandoffTurn(HotlineAction):
     def name(self) -> Text:
         return "action_handoff_turn"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         record_request(tracker, reason="requested")
         last_notice = float(tracker.get_slot("handoff_notice_at") or 0.0)
         asked_again = latest_intent(tracker) in ASKING_FOR_PERSON_INTENTS

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import say, settings
 from bot.language import requested_language
 
 
-class ActionChangeLanguage(Action):
+class ActionChangeLanguage(HotlineAction):
     def name(self) -> Text:
         return "action_change_language"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         asked_for = requested_language(tracker.latest_message.get("text") or "")
         configured = settings().languages
         if asked_for in configured:

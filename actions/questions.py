@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Type
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import SCREENING_SLOTS, say
 
 ASKED_SLOTS = ("country_reply", *SCREENING_SLOTS)
 
 
-def _ask_action(slot: str) -> Type[Action]:
-    class AskForSlot(Action):
+def _ask_action(slot: str) -> Type[HotlineAction]:
+    class AskForSlot(HotlineAction):
         def name(self) -> Text:
             return f"action_ask_{slot}"
 
-        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
             say(dispatcher, f"utter_ask_{slot}")
             return []
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.base import HotlineAction
 from actions.common import jurisdiction_of, knowledge, language_of, say
 from bot.knowledge import FALLBACK_JURISDICTION, RightsEntry
 
@@ -47,11 +48,11 @@ class ValidateCountryForm(FormValidationAction):
         return {"country_reply": "given", "jurisdiction": place}
 
 
-class ActionAnswerRights(Action):
+class ActionAnswerRights(HotlineAction):
     def name(self) -> Text:
         return "action_answer_rights"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         jurisdiction: Optional[str] = jurisdiction_of(tracker)
         topic = knowledge().topic_in(last_rights_question(tracker))
         if jurisdiction == FALLBACK_JURISDICTION:
@@ -60,13 +61,13 @@ class ActionAnswerRights(Action):
         return [SlotSet("rights_topic", topic), SlotSet("country_reply", None)]
 
 
-class ActionRightsDetail(Action):
+class ActionRightsDetail(HotlineAction):
     """MORE after a rights answer: the longer text of the same entry."""
 
     def name(self) -> Text:
         return "action_rights_detail"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         topic = tracker.get_slot("rights_topic") or "overview"
         send_entry(dispatcher, knowledge().rights(jurisdiction_of(tracker), topic), language_of(tracker), detail=True)
         return []

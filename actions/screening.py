@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.base import HotlineAction
 from actions.common import SCREENING_SLOTS, say
 from bot.text import words
 
@@ -64,13 +65,13 @@ for _slot in SCREENING_SLOTS:
     setattr(ValidateScreeningForm, f"validate_{_slot}", _validator(_slot))
 
 
-class ActionScreeningDone(Action):
+class ActionScreeningDone(HotlineAction):
     """After the last question (or END): thank, say the answers are kept for a counselor, offer one."""
 
     def name(self) -> Text:
         return "action_screening_done"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         answers = [tracker.get_slot(slot) for slot in SCREENING_SLOTS]
         if "not_asked" in answers:
             say(dispatcher, "utter_screening_stopped")

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import say
 
 REFLECTED_INDICATORS = 2
 
 
-class ActionAcknowledgeSituation(Action):
+class ActionAcknowledgeSituation(HotlineAction):
     def name(self) -> Text:
         return "action_acknowledge_situation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         current = [item["key"] for item in tracker.latest_message.get("indicators") or []]
         seen = [item["key"] for item in tracker.get_slot("indicators_seen") or []]
         keys = (current + [key for key in seen if key not in current])[:REFLECTED_INDICATORS]
@@ -36,13 +37,13 @@ class ActionAcknowledgeSituation(Action):
         return []
 
 
-class ActionOfferOptions(Action):
+class ActionOfferOptions(HotlineAction):
     """A general request for help: the same three ways forward, without a reflection."""
 
     def name(self) -> Text:
         return "action_offer_options"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, "utter_here_to_help")
         say(dispatcher, "utter_offer_options")
         return []

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import HotlineAction
 from actions.common import latest_intent, say
 
 RESPONSES = {
@@ -23,11 +24,11 @@ def user_turns(tracker: Tracker) -> int:
     return sum(1 for event in tracker.events if event.get("event") == "user")
 
 
-class ActionSmallTalk(Action):
+class ActionSmallTalk(HotlineAction):
     def name(self) -> Text:
         return "action_small_talk"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = latest_intent(tracker) or "affirm"
         if intent == "greet" and user_turns(tracker) <= 1:
             # The first-contact notice was just sent: invite the person to say what is going on.

@@ -33,6 +33,9 @@ def quiet_rasa() -> None:
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     for name in ("rasa", "tensorflow", "absl", "py.warnings"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
     import warnings
 
     warnings.filterwarnings("ignore")

@@ -48,6 +48,7 @@ INDICATOR_KEYS = (
 )
 EMERGENCY_INTENT = "emergency"
 MODEL_FILE = "indicator_model.joblib"
+MIN_EVIDENCE_LETTERS = 5
 
 
 def example_labels(message: Message) -> Tuple[List[str], bool]:
@@ -83,7 +84,11 @@ class IndicatorDetector(GraphComponent):
             "C": 4.0,
             "indicator_threshold": 0.5,
             "cue_weight": 0.75,
-            "danger_threshold": 0.3,
+            # The danger threshold is learned: the highest one that still finds this share of the
+            # danger examples in cross-validation on the training data (never the test set).
+            "danger_target_recall": 0.97,
+            "danger_threshold_cap": 0.35,
+            "cross_validation_folds": 5,
             "emergency_intent_threshold": 0.25,
             "languages": None,
         }
@@ -100,6 +105,10 @@ class IndicatorDetector(GraphComponent):
         self._resource = resource
         self._model = model
         self._lexicon = CueLexicon(config.get("languages") or load_settings().languages)
+
+    @property
+    def _danger_threshold(self) -> float:
+        return float((self._model or {}).get("danger_threshold", self._config["danger_threshold_cap"]))
 
     @classmethod
     def create(
@@ -165,16 +174,42 @@ class IndicatorDetector(GraphComponent):
             )
         )
         classifier.fit(features, targets[:, present])
+        danger_index = labels.index(DANGER)
+        danger_threshold = self._config["danger_threshold_cap"]
+        if danger_index in present:
+            danger_threshold = self._recall_threshold(features, targets[:, danger_index])
+        logger.info("Danger threshold learned by cross-validation: %.3f", danger_threshold)
         self._model = {
             "chars": chars,
             "words": word_vectors,
             "classifier": classifier,
             "labels": [labels[i] for i in present],
             "n_char_features": len(chars.vocabulary_),
+            "danger_threshold": danger_threshold,
         }
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
+
+    def _recall_threshold(self, features: Any, danger: np.ndarray) -> float:
+        """Highest threshold whose out-of-fold danger recall reaches the target (capped)."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = StratifiedKFold(
+            n_splits=self._config["cross_validation_folds"], shuffle=True, random_state=self._config["random_seed"]
+        )
+        out_of_fold = np.zeros(len(danger))
+        for train_index, test_index in folds.split(features, danger):
+            model = LogisticRegression(
+                C=self._config["C"], class_weight="balanced", max_iter=2000, random_state=self._config["random_seed"]
+            )
+            model.fit(features[train_index], danger[train_index])
+            out_of_fold[test_index] = model.predict_proba(features[test_index])[:, 1]
+        positives = np.sort(out_of_fold[danger == 1])
+        allowed_misses = int(np.floor(len(positives) * (1 - self._config["danger_target_recall"])))
+        threshold = float(positives[allowed_misses]) if len(positives) else self._config["danger_threshold_cap"]
+        return min(threshold, self._config["danger_threshold_cap"])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -206,6 +241,8 @@ class IndicatorDetector(GraphComponent):
         vocabulary = model["words"].get_feature_names_out()
         for column, value in zip(word_vector.indices, word_vector.data):
             weight = coefficients[0][offset + column] * value
+            if len(vocabulary[column].replace(" ", "")) < MIN_EVIDENCE_LETTERS:
+                continue  # "me", "el", "they": not evidence a counselor can use
             if weight > best_weight:
                 best, best_weight = vocabulary[column], weight
         if not best:
@@ -214,8 +251,12 @@ class IndicatorDetector(GraphComponent):
         found = re.search(r"(?<!\w)" + pattern + r"(?!\w)", folded)
         return text[found.start() : found.end()] if found else best
 
-    def analyse(self, text: str, emergency_score: float = 0.0) -> Dict[str, Any]:
-        """Indicators and danger for one message (the values this component adds)."""
+    def analyse(self, text: str, emergency_score: float = 0.0, typed_command: bool = False) -> Dict[str, Any]:
+        """Indicators and danger for one message (the values this component adds).
+
+        For a typed keyword (HELP, AYUDA) the intent is certain and the classifiers' danger scores
+        say nothing about it: only a danger cue counts.
+        """
         folded = fold(text)
         probabilities = self._probabilities(folded)
         cues: Dict[str, Tuple[int, int]] = {}
@@ -234,7 +275,9 @@ class IndicatorDetector(GraphComponent):
             indicators.append({"key": key, "confidence": round(confidence, 4), "evidence": evidence})
         indicators.sort(key=lambda item: item["confidence"], reverse=True)
 
-        danger_probability = probabilities.get(DANGER, 0.0)
+        danger_probability = 0.0 if typed_command else probabilities.get(DANGER, 0.0)
+        if typed_command:
+            emergency_score = 0.0
         danger_score = max(
             danger_probability,
             emergency_score,
@@ -242,7 +285,7 @@ class IndicatorDetector(GraphComponent):
         )
         danger = (
             DANGER in cues
-            or danger_probability >= self._config["danger_threshold"]
+            or danger_probability >= self._danger_threshold
             or emergency_score >= self._config["emergency_intent_threshold"]
         )
         if DANGER in cues:
@@ -260,10 +303,11 @@ class IndicatorDetector(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            # A typed keyword (HELP, AYUDA) has a certain intent: the classifier's emergency
-            # score for it says nothing, though its danger cues still count.
-            emergency_score = 0.0 if message.get("command") else intent_score(message, EMERGENCY_INTENT)
-            result = self.analyse(message.get(TEXT) or "", emergency_score)
+            result = self.analyse(
+                message.get(TEXT) or "",
+                emergency_score=intent_score(message, EMERGENCY_INTENT),
+                typed_command=bool(message.get("command")),
+            )
             for key, value in result.items():
                 message.set(key, value, add_to_output=True)
         return messages

@@ -1,0 +1,112 @@
+"""``make bench``: classify throughput and REST round-trip latency, against stock Rasa in the same run.
+
+Measures, on this machine and in one run:
+* ``hotline classify`` throughput (messages/s after loading), over the held-out messages;
+* REST round-trip p50/p95 of the project's servers (Rasa + action server + SQLite tracker store)
+  and of a stock ``rasa init`` assistant, both sent the same messages, one request at a time.
+Results replace the measured section of ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Dict, List
+
+from bot.chat import send
+from bot.classify import Classifier, DEFAULT_MODEL
+from bot.config import PROJECT_ROOT
+from bot.evaluation import load_set, write_results_section
+from bot.servers import hotline_servers, stock_rasa_server
+
+
+def percentile(values: List[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def messages() -> List[str]:
+    return [example["text"] for language in ("en", "es") for example in load_set(language)]
+
+
+def classify_throughput(texts: List[str]) -> Dict[str, float]:
+    started = time.perf_counter()
+    classifier = Classifier(DEFAULT_MODEL)
+    loaded = time.perf_counter()
+    for text in texts:
+        classifier.classify(text)
+    done = time.perf_counter()
+    return {"load_s": loaded - started, "messages": len(texts), "per_second": len(texts) / (done - loaded)}
+
+
+def round_trips(url: str, texts: List[str], turns_per_conversation: int = 5) -> Dict[str, float]:
+    latencies: List[float] = []
+    sender = ""
+    for index, text in enumerate(texts):
+        if index % turns_per_conversation == 0:
+            sender = "bench-" + uuid.uuid4().hex
+        started = time.perf_counter()
+        send(url, sender, text)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "requests": len(latencies),
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "mean_ms": statistics.mean(latencies),
+    }
+
+
+def render(classify: Dict[str, float], ours: Dict[str, float], stock: Dict[str, float]) -> str:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join(
+        [
+            f"Measured {when} on {platform.machine()} with {os.cpu_count()} CPUs, Python {platform.python_version()}.",
+            "",
+            "### `hotline classify` throughput (in-process, after loading)",
+            "",
+            "| messages | model load (s) | messages/s |",
+            "|---|---|---|",
+            f"| {classify['messages']} | {classify['load_s']:.1f} | {classify['per_second']:.1f} |",
+            "",
+            "### REST round trip, one request at a time (same messages to both)",
+            "",
+            "| assistant | requests | p50 (ms) | p95 (ms) | mean (ms) |",
+            "|---|---|---|---|---|",
+            f"| this help line (Rasa + actions + SQLite tracker store) | {ours['requests']} | {ours['p50_ms']:.1f} | {ours['p95_ms']:.1f} | {ours['mean_ms']:.1f} |",
+            f"| stock `rasa init` assistant (in-memory tracker store) | {stock['requests']} | {stock['p50_ms']:.1f} | {stock['p95_ms']:.1f} | {stock['mean_ms']:.1f} |",
+        ]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "performance.md")
+    args = parser.parse_args()
+    texts = messages()
+    sample = (texts * (args.requests // len(texts) + 1))[: args.requests]
+
+    classify = classify_throughput(texts)
+    with tempfile.TemporaryDirectory() as scratch:
+        with hotline_servers(Path(scratch) / "hotline", DEFAULT_MODEL) as servers:
+            send(servers.url, "warm-up", "hello")
+            ours = round_trips(servers.url, sample)
+        stock_dir = PROJECT_ROOT / "var" / "bench" / "stock-rasa"
+        with stock_rasa_server(stock_dir) as stock_url:
+            send(stock_url, "warm-up", "hello")
+            stock = round_trips(stock_url, sample)
+    section = render(classify, ours, stock)
+    print(section)
+    write_results_section(args.output, section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Start the Rasa server and the action server as child processes (for tests and benchmarks).
+
+``make run`` uses the Procfile instead; this module gives tests and ``make bench`` the same two
+servers on spare ports, with their own database and log files, and stops them afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+from bot.config import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 300.0) -> None:
+    """Poll ``url`` until it answers; fail early when the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(1)
+    raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
+
+
+@dataclass
+class RunningServers:
+    url: str
+    database_url: str
+    logs: Path
+
+
+def _stop(processes: List[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def hotline_servers(workdir: Path, model: Path, extra_env: Optional[Dict[str, str]] = None) -> Iterator[RunningServers]:
+    """The project's Rasa server (REST channel) and action server on spare ports."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{workdir / 'hotline.db'}"
+    rasa_port, actions_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        (PROJECT_ROOT / "endpoints.yml")
+        .read_text(encoding="utf-8")
+        .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook"),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "HOTLINE_DATABASE_URL": database_url, **(extra_env or {})}
+    processes: List[subprocess.Popen] = []
+    try:
+        processes.append(
+            subprocess.Popen(
+                [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "w"), stderr=subprocess.STDOUT,
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
+                    "--model", str(model), "--endpoints", str(endpoints),
+                    "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                ],
+                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "rasa.log", "w"), stderr=subprocess.STDOUT,
+            )
+        )
+        wait_for(f"http://127.0.0.1:{actions_port}/health", processes[0])
+        wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1])
+        yield RunningServers(f"http://127.0.0.1:{rasa_port}", database_url, workdir)
+    finally:
+        _stop(processes)
+
+
+@contextlib.contextmanager
+def stock_rasa_server(project_dir: Path) -> Iterator[str]:
+    """A stock ``rasa init`` assistant (trained once into ``project_dir``), served on a spare port."""
+    if not list((project_dir / "models").glob("*.tar.gz")):
+        project_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project_dir), "--quiet"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(port)],
+        cwd=project_dir, stdout=open(project_dir / "rasa.log", "w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop([process])

@@ -1,0 +1,185 @@
+"""Whole conversations against the real servers: the trained model, the action server, SQLite.
+
+Starts ``rasa run actions`` and ``rasa run`` (REST channel) on spare ports with a fresh database,
+then talks to them the way ``hotline chat`` does. Needs the trained model (``make train``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Iterator, List
+
+import pytest
+import sqlalchemy as sa
+
+from bot.chat import send
+from bot.config import PROJECT_ROOT
+from bot.servers import hotline_servers
+
+MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
+pytestmark = [
+    pytest.mark.servers,
+    pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run 'make train' (make test does)"),
+]
+
+
+class Server:
+    """The running pair of servers and the database behind them."""
+
+    def __init__(self, url: str, database_url: str) -> None:
+        self.url = url
+        self.database_url = database_url
+
+    def talk(self, sender: str, text: str) -> List[str]:
+        return send(self.url, sender, text)
+
+    def rows(self, sql: str, **params) -> list:
+        engine = sa.create_engine(self.database_url)
+        with engine.connect() as connection:
+            result = list(connection.execute(sa.text(sql), params))
+        engine.dispose()
+        return result
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("servers")
+    environment = {"HOTLINE_HANDOFF_NOTICE_INTERVAL": "300", "HOTLINE_DEFAULT_JURISDICTION": ""}
+    with hotline_servers(workdir, MODEL, environment) as running:
+        yield Server(running.url, running.database_url)
+    for name in ("rasa.log", "actions.log"):
+        text = (workdir / name).read_text(encoding="utf-8", errors="replace")
+        assert "nail salon" not in text and "pasaporte" not in text, f"message text leaked into {name}"
+
+
+def new_person() -> str:
+    return "test-" + uuid.uuid4().hex
+
+
+def escalations(server: Server, sender: str) -> list:
+    return server.rows(
+        "SELECT priority, reason, language, jurisdiction, summary FROM escalations WHERE conversation_id = :c",
+        c=sender,
+    )
+
+
+def test_first_contact_says_what_the_service_is_and_never_replies_in_the_wrong_language(server: Server) -> None:
+    person = new_person()
+    replies = server.talk(person, "hola")
+    assert "confidencial" in replies[0]
+    assert any("112" in reply and "911" in reply for reply in replies[:2])
+    assert any("AYUDA" in reply for reply in replies)
+
+
+def test_an_emergency_gets_the_emergency_number_first_and_the_most_urgent_escalation(server: Server) -> None:
+    person = new_person()
+    replies = server.talk(person, "he has a knife and says he will kill me")
+    assert "911" in replies[0] and "danger" in replies[0].lower()
+    assert any("safe" in reply.lower() for reply in replies)
+    [(priority, reason, language, _jurisdiction, summary)] = escalations(server, person)
+    assert priority == 1 and reason == "emergency" and language == "en"
+    assert json.loads(summary)["danger"] is True
+    # The person answers the safety check: the bot stays quiet (a counselor has it).
+    assert server.talk(person, "yes it is safe now") == []
+
+
+def test_danger_inside_a_situation_report_still_gets_the_emergency_number_first(server: Server) -> None:
+    person = new_person()
+    replies = server.talk(person, "they lock us in the trailer at night and the boss has a gun")
+    assert "911" in replies[0]
+    [(priority, *_rest)] = escalations(server, person)
+    assert priority == 1
+
+
+def test_spanish_emergency_in_spain(server: Server) -> None:
+    person = new_person()
+    replies = server.talk(person, "estoy en España, nos encerraron en la nave y el jefe tiene una pistola")
+    assert "112" in replies[0]
+    assert all("danger" not in reply.lower() for reply in replies)
+    [(priority, _reason, language, jurisdiction, _summary)] = escalations(server, person)
+    assert (priority, language, jurisdiction) == (1, "es", "EU")
+
+
+def test_situation_reflection_screening_and_handoff_summary(server: Server) -> None:
+    person = new_person()
+    replies = server.talk(person, "the agency keeps my passport for safekeeping and i still owe them 3000 for the visa")
+    text = " ".join(replies).lower()
+    assert "passport" in text and "trafficking" not in text and "victim" not in text
+    assert "yes" in text and "help" in text  # the options: questions or a person
+    first_question = server.talk(person, "yes")
+    assert first_question and "1/8" in first_question[-1]
+    assert "2/8" in server.talk(person, "no")[-1]
+    assert "3/8" in server.talk(person, "skip")[-1]
+    stopped = " ".join(server.talk(person, "END")).lower()
+    assert "stopped" in stopped and "counselor" in stopped
+    handed_over = " ".join(server.talk(person, "yes"))
+    assert "1-888" not in handed_over  # unknown place: the international directory, not a US number
+    assert "globalmodernslavery.org" in handed_over
+    [(priority, reason, language, _jurisdiction, summary)] = escalations(server, person)
+    summary = json.loads(summary)
+    assert priority == 3 and language == "en"
+    assert summary["screening"]["screen_paid"] == "no"
+    assert summary["screening"]["screen_leave"] == "skipped"
+    assert summary["screening"]["screen_threats"] == "not_asked"
+    keys = {item["key"] for item in summary["indicators"]}
+    assert "retention_of_documents" in keys
+    assert any("passport" in item["evidence"].lower() for item in summary["indicators"])
+
+
+def test_rights_in_the_us_after_asking_for_the_country_with_source_and_more(server: Server) -> None:
+    person = new_person()
+    server.talk(person, "hi")
+    asked = server.talk(person, "can they deport me if i report my boss, i dont have papers")
+    assert "country" in asked[-1].lower()
+    answer = server.talk(person, "USA")
+    text = " ".join(answer)
+    assert "T visa" in text and "Source:" in text and "2026-" in text and "MORE" in text
+    detail = " ".join(server.talk(person, "more"))
+    assert "Source:" in detail and detail != text
+
+
+def test_rights_in_the_uk_and_the_eu(server: Server) -> None:
+    person = new_person()
+    uk = " ".join(server.talk(person, "I'm in London. What are my rights, can they deport me?"))
+    assert "National Referral Mechanism" in uk or "NRM" in uk
+    persona = new_person()
+    eu = " ".join(server.talk(persona, "vivo en España, tengo derecho a quedarme si denuncio?"))
+    assert "Fuente:" in eu and ("2011/36" in eu or "2004/81" in eu or "CETS" in eu or "Consejo de Europa" in eu)
+
+
+def test_a_community_member_is_told_not_to_confront_and_where_to_report(server: Server) -> None:
+    person = new_person()
+    replies = " ".join(server.talk(person, "I think the women at the nail salon next door are not allowed to leave"))
+    assert "confront" in replies and "globalmodernslavery.org" in replies
+
+
+def test_help_keyword_at_any_point_escalates(server: Server) -> None:
+    person = new_person()
+    server.talk(person, "hola")
+    replies = " ".join(server.talk(person, "AYUDA"))
+    assert "equipo" in replies
+    [(priority, *_rest)] = escalations(server, person)
+    assert priority == 4
+
+
+def test_erasure_is_confirmed_then_removes_everything(server: Server) -> None:
+    person = new_person()
+    server.talk(person, "quiero hablar con una persona")
+    assert escalations(server, person)
+    server.talk(person, "borra mis datos")
+    done = " ".join(server.talk(person, "sí"))
+    assert "Borré" in done or "borr" in done.lower()
+    assert escalations(server, person) == []
+    assert server.rows("SELECT count(*) FROM events WHERE sender_id = :s", s=person) == [(0,)]
+    # The next message starts a brand-new conversation.
+    assert "confidencial" in server.talk(person, "hola")[0]
+
+
+def test_two_misunderstandings_in_a_row_offer_a_person(server: Server) -> None:
+    person = new_person()
+    server.talk(person, "hello")
+    first = " ".join(server.talk(person, "what is the weather tomorrow in paris"))
+    second = " ".join(server.talk(person, "who won the football game"))
+    assert "HELP" in first
+    assert "counselor" in second.lower()
