@@ -71,6 +71,14 @@ def bot_responses_sent(tracker: Tracker) -> List[str]:
     return sent
 
 
+def last_bot_response(tracker: Tracker) -> Optional[str]:
+    """Name of the last response the bot sent, if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def handoff_summary(tracker: Tracker, danger: Optional[bool] = None) -> HandoffSummary:
     """What a counselor needs first, from the conversation's slots and events."""
     screening = {slot: tracker.get_slot(slot) for slot in SCREENING_SLOTS if tracker.get_slot(slot)}

@@ -2,9 +2,10 @@
 
 ``action_handoff`` escalates (talk_to_human, HELP/AYUDA, a yes to an offer of a counselor).
 ``action_handoff_turn`` answers while the conversation waits for a person: the bot stays quiet,
-updates the request with what the person adds, and repeats the status at most once per
-``HOTLINE_HANDOFF_NOTICE_INTERVAL`` seconds (SMS costs money and can be seen by others), or
-straight away when the person asks for a person again.
+updates the request with what the person adds, thanks them once for the first thing they add
+after the handoff (so an answer to the safety check is not met with silence), and repeats the
+status at most once per ``HOTLINE_HANDOFF_NOTICE_INTERVAL`` seconds (SMS costs money and can be
+seen by others), or straight away when the person asks for a person again.
 """
 
 from __future__ import annotations
@@ -17,11 +18,21 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
-from actions.common import handoff_summary, jurisdiction_of, language_of, latest_intent, say, settings
+from actions.common import (
+    handoff_summary,
+    jurisdiction_of,
+    language_of,
+    last_bot_response,
+    latest_intent,
+    say,
+    settings,
+)
 from bot.escalation import escalate
 
 HANDOFF_QUEUED = "queued"
 ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
+# The handoff messages after which the person's next message is thanked for once.
+HANDOFF_ANNOUNCEMENTS = frozenset({"utter_handoff_urgent", "utter_handoff_recorded", "utter_emergency_safety_check"})
 
 
 def notice_time() -> float:
@@ -65,4 +76,6 @@ class ActionHandoffTurn(HotlineAction):
         if asked_again or notice_time() - last_notice >= settings().handoff_notice_interval_s:
             say(dispatcher, "utter_handoff_waiting")
             return [SlotSet("handoff_notice_at", notice_time())]
+        if last_bot_response(tracker) in HANDOFF_ANNOUNCEMENTS:
+            say(dispatcher, "utter_handoff_noted")
         return []

@@ -1,14 +1,18 @@
 """Language identification per message, and the rule for when a conversation changes language.
 
 Detection uses lingua restricted to the configured languages; scripts lingua does not know
-(Burmese, Khmer, Lao, Sinhala, Ethiopic) are recognised by Unicode block. A conversation keeps
+(Burmese, Khmer, Lao, Sinhala, Ethiopic) are recognised by Unicode block, and very short
+messages ("hello", "hola") by the marker words in ``language_markers.yml``. A conversation keeps
 its language unless the person asks for another one or clearly writes in it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+
+import yaml
 
 from bot.text import words
 
@@ -34,6 +38,9 @@ LANGUAGE_NAMES: Dict[str, str] = {
     "chinese": "zh", "chino": "zh", "mandarin": "zh",
     "vietnamese": "vi", "vietnamita": "vi",
 }
+
+MARKERS_FILE = Path(__file__).resolve().parent / "language_markers.yml"
+MARKER_MAX_WORDS = 3
 
 # How sure detection must be, and how long the message, before a conversation switches language.
 SWITCH_MIN_CONFIDENCE = 0.9
@@ -70,6 +77,24 @@ class LanguageIdentifier:
         if len(lingua_codes) >= 2:
             self._detector = LanguageDetectorBuilder.from_iso_codes_639_1(*lingua_codes).build()
         self._only = lingua_codes[0].name.lower() if len(lingua_codes) == 1 else None
+        self._markers = self._load_markers(self.languages)
+
+    @staticmethod
+    def _load_markers(languages: Sequence[str]) -> Mapping[str, str]:
+        with open(MARKERS_FILE, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        markers: Dict[str, str] = {}
+        for language in languages:
+            for word in data.get(language) or []:
+                markers[str(word)] = language
+        return markers
+
+    def _by_markers(self, text: str) -> Optional[str]:
+        tokens = words(text)
+        if not tokens or len(tokens) > MARKER_MAX_WORDS:
+            return None
+        found = {self._markers[token] for token in tokens if token in self._markers}
+        return found.pop() if len(found) == 1 else None
 
     def _by_script(self, text: str) -> Optional[str]:
         counts: Dict[str, int] = {}
@@ -85,6 +110,9 @@ class LanguageIdentifier:
         scripted = self._by_script(text)
         if scripted:
             return Detection(scripted, 1.0)
+        marked = self._by_markers(text)
+        if marked:
+            return Detection(marked, 0.95)
         if self._detector is None:
             return Detection(self._only or self.languages[0], 1.0 if self._only else 0.0)
         values = self._detector.compute_language_confidence_values(text)

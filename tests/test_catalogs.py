@@ -61,7 +61,7 @@ def test_every_response_fits_two_sms_segments_wherever_the_person_is(language: s
             continue  # the knowledge-base texts are checked by tests/test_knowledge.py
         values = context_values(KNOWLEDGE, language, jurisdiction)
         values.update(
-            languages=", ".join(CATALOGS.template(language, f"language_{c}") for c in LANGUAGES),
+            languages=" / ".join(CATALOGS.template(language, f"language_{c}") for c in LANGUAGES),
             source=longest_source,
             reviewed="2026-11-27",
             first=_longest_indicator(language),

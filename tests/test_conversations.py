@@ -81,7 +81,9 @@ def test_an_emergency_gets_the_emergency_number_first_and_the_most_urgent_escala
     assert priority == 1 and reason == "emergency" and language == "en"
     assert json.loads(summary)["danger"] is True
     # The person answers the safety check: the bot stays quiet (a counselor has it).
-    assert server.talk(person, "yes it is safe now") == []
+    noted = server.talk(person, "yes it is safe to text now")
+    assert len(noted) == 1 and "added" in noted[0]
+    assert server.talk(person, "hello?") == []  # no more messages until the notice interval passes
 
 
 def test_danger_inside_a_situation_report_still_gets_the_emergency_number_first(server: Server) -> None:

@@ -28,7 +28,16 @@ IDENTIFIER = LanguageIdentifier(["en", "es"])
 
 @pytest.mark.parametrize(
     "text, language",
-    [("me quitaron el pasaporte", "es"), ("they took my passport", "en"), ("AYUDA", "es"), ("necesito ayuda porfa", "es")],
+    [
+        ("me quitaron el pasaporte", "es"),
+        ("they took my passport", "en"),
+        ("AYUDA", "es"),
+        ("necesito ayuda porfa", "es"),
+        ("hello", "en"),  # lingua alone says Spanish: the marker words decide very short messages
+        ("yes", "en"),
+        ("hola", "es"),
+        ("si", "es"),
+    ],
 )
 def test_detects_english_and_spanish(text: str, language: str) -> None:
     assert IDENTIFIER.detect(text).language == language

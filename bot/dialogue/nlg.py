@@ -52,7 +52,7 @@ class CatalogNLG(NaturalLanguageGenerator):
             language = self.settings.default_language
         jurisdiction = kwargs.get("jurisdiction") or tracker.get_slot("jurisdiction") or self.settings.default_jurisdiction
         values = context_values(self.knowledge, language, jurisdiction)
-        values["languages"] = ", ".join(
+        values["languages"] = " / ".join(
             self.catalogs.template(language, f"language_{code}") or code for code in self.settings.languages
         )
         values.update({k: v for k, v in kwargs.items() if isinstance(v, (str, int, float))})
