@@ -6,6 +6,9 @@ MODEL := models/hotline.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(wildcard nlu_data/*/*.yml) $(wildcard stories/*.yml) \
 	$(wildcard bot/nlu/*.py) bot/dialogue/safety_policy.py
 export TF_CPP_MIN_LOG_LEVEL ?= 3
+# Reproducible training: fixed hash order (vocabularies) and deterministic TensorFlow kernels.
+export PYTHONHASHSEED ?= 0
+export TF_DETERMINISTIC_OPS ?= 1
 export PYTHONWARNINGS ?= ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
@@ -16,7 +19,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip<24.1" "setuptools<70" wheel
+	$(BIN)/python -m pip install --quiet --upgrade "pip<24.1" "setuptools==70.3.0" wheel
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m pip check
 	touch $@
