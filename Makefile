@@ -12,6 +12,8 @@ export TF_DETERMINISTIC_OPS ?= 1
 export PYTHONWARNINGS ?= ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
+# The master key (conversation HMACs, encryption at rest); `make run` creates it on first start.
+export HOTLINE_SECRET_KEY_FILE ?= $(CURDIR)/var/secret.key
 
 .PHONY: install train run test validate e2e eval bench clean
 
@@ -31,9 +33,11 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(BIN)/rasa train --data nlu_data stories --force --fixed-model-name hotline --out models --quiet
 
 run: install train
+	$(BIN)/hotline secrets init --file "$(HOTLINE_SECRET_KEY_FILE)"
 	$(BIN)/hotline db upgrade
 	@echo ""
 	@echo "  Assistant (Rasa REST channel): http://localhost:5005/webhooks/rest/webhook"
+	@echo "  Twilio SMS/WhatsApp webhook:    http://localhost:5005/webhooks/twilio/webhook (see README)"
 	@echo "  Talk to it from another terminal:  $(BIN)/hotline chat"
 	@echo "  Stop everything with Ctrl-C."
 	@echo ""

@@ -61,8 +61,10 @@ class ActionTrackContext(Action):
 
         detection = Detection(message.get("language") or config.default_language, float(message.get("language_confidence") or 0.0))
         asked_for = requested_language(text) if intent == "change_language" else None
+        number_language = latest_user_metadata(tracker).get("language")
+        default_language = number_language if number_language in config.languages else config.default_language
         language = conversation_language(
-            tracker.get_slot("language"), detection, text, asked_for, config.languages, config.default_language
+            tracker.get_slot("language"), detection, text, asked_for, config.languages, default_language
         )
         update("language", language)
         jurisdiction = self._jurisdiction(tracker, text)

@@ -1,7 +1,9 @@
 """Erasure: confirm once, then delete everything stored for the conversation, and say so.
 
-Escalation records are deleted here; the tracker events are deleted by the tracker store when it
-sees the ``conversation_erased`` marker this action sets (``bot.storage.tracker_store``).
+Escalation records and the channel's stored messages and address are deleted here (the reply
+confirming it still reaches the person: the channel holds the address for the turn); the
+tracker events are deleted by the tracker store when it sees the ``conversation_erased`` marker
+this action sets (``bot.storage.tracker_store``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import HotlineAction
 from actions.common import say, settings
 from bot.escalation import erase_conversation
+from bot.inbox import erase_channel_data
 from bot.storage import ERASURE_SLOT
 
 logger = logging.getLogger(__name__)
@@ -36,7 +39,8 @@ class ActionDeleteData(HotlineAction):
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         removed = erase_conversation(settings().database_url, tracker.sender_id)
-        logger.info("Erased a conversation on request (%d escalation records).", removed)
+        removed += erase_channel_data(settings().database_url, tracker.sender_id)
+        logger.info("Erased a conversation on request (%d stored records).", removed)
         say(dispatcher, "utter_data_deleted")
         return [SlotSet("delete_pending", False), SlotSet(ERASURE_SLOT, True)]
 

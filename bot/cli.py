@@ -1,4 +1,4 @@
-"""The ``hotline`` command: chat, classify, eval and database migrations."""
+"""The ``hotline`` command: chat, classify, eval, secrets and database migrations."""
 
 from __future__ import annotations
 
@@ -61,6 +61,20 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secrets(args: argparse.Namespace) -> int:
+    from bot.crypto import new_master_key
+
+    path = Path(args.file)
+    if path.exists():
+        print(f"{path} exists; keeping it (a new key would make stored data unreadable)")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(new_master_key() + "\n", encoding="ascii")
+    print(f"wrote a new master key to {path} (keep it secret and backed up; point HOTLINE_SECRET_KEY_FILE at it)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-danger-recall", type=float, default=0.95)
     evaluate.add_argument("--write", type=Path, help="markdown file whose results section to replace")
     evaluate.set_defaults(run=_eval)
+
+    secrets_ = commands.add_parser("secrets", help="create the master key for conversation keys and encryption")
+    secrets_.add_argument("action", choices=["init"])
+    secrets_.add_argument("--file", default=str(PROJECT_ROOT / "var" / "secret.key"))
+    secrets_.set_defaults(run=_secrets)
 
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"])

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 from bot.config import PROJECT_ROOT
 
@@ -44,9 +44,23 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 300.0) -> Non
 
 @dataclass
 class RunningServers:
+    """The running pair; the Rasa server can be killed and started again (crash tests)."""
+
     url: str
     database_url: str
     logs: Path
+    start_rasa: Callable[[], subprocess.Popen]
+    processes: List[subprocess.Popen]
+
+    def kill_rasa(self) -> None:
+        """SIGKILL the Rasa server, as a crash would."""
+        rasa = self.processes[1]
+        rasa.kill()
+        rasa.wait(timeout=30)
+
+    def restart_rasa(self) -> None:
+        self.processes[1] = self.start_rasa()
+        wait_for(f"{self.url}/", self.processes[1])
 
 
 def _stop(processes: List[subprocess.Popen]) -> None:
@@ -73,7 +87,15 @@ def hotline_servers(workdir: Path, model: Path, extra_env: Optional[Dict[str, st
         .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook"),
         encoding="utf-8",
     )
-    env = {**os.environ, "HOTLINE_DATABASE_URL": database_url, **(extra_env or {})}
+    from bot.crypto import new_master_key
+
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": database_url,
+        "HOTLINE_SECRET_KEY": new_master_key(),
+        **(extra_env or {}),
+    }
+    env.pop("HOTLINE_SECRET_KEY_FILE", None)
     processes: List[subprocess.Popen] = []
     try:
         processes.append(
@@ -82,19 +104,21 @@ def hotline_servers(workdir: Path, model: Path, extra_env: Optional[Dict[str, st
                 cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "w"), stderr=subprocess.STDOUT,
             )
         )
-        processes.append(
-            subprocess.Popen(
+
+        def start_rasa() -> subprocess.Popen:
+            return subprocess.Popen(
                 [
                     str(BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
                     "--model", str(model), "--endpoints", str(endpoints),
                     "--credentials", str(PROJECT_ROOT / "credentials.yml"),
                 ],
-                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "rasa.log", "w"), stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "rasa.log", "a"), stderr=subprocess.STDOUT,
             )
-        )
+
+        processes.append(start_rasa())
         wait_for(f"http://127.0.0.1:{actions_port}/health", processes[0])
         wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1])
-        yield RunningServers(f"http://127.0.0.1:{rasa_port}", database_url, workdir)
+        yield RunningServers(f"http://127.0.0.1:{rasa_port}", database_url, workdir, start_rasa, processes)
     finally:
         _stop(processes)
 

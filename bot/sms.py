@@ -39,3 +39,91 @@ def segment_count(text: str) -> int:
 def fits_reply_limit(text: str, max_segments: int = MAX_SEGMENTS_PER_REPLY) -> bool:
     """True when ``text`` fits the per-reply budget (two segments unless the person asked for more)."""
     return segment_count(text) <= max_segments
+
+
+SINGLE_LIMIT = {True: 160, False: 70}
+PART_LIMIT = {True: 153, False: 67}
+WHATSAPP_LIMIT = 1600
+
+
+def _units(text: str) -> int:
+    if is_gsm7(text):
+        return sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fits_part(text: str) -> bool:
+    return _units(text) <= PART_LIMIT[is_gsm7(text)]
+
+
+def _pieces(text: str) -> list[str]:
+    """Sentences, then words: the places a reply may be cut, in order of preference."""
+    import re
+
+    # A sentence ends at . ! ? followed by a capital (or ¿ ¡ or a quote): "art. 6" is not an end.
+    return [piece for piece in re.split(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑÜ¿¡\"'])", text.strip()) if piece]
+
+
+def _split_words(sentence: str) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for word in sentence.split():
+        candidate = f"{current} {word}" if current else word
+        if _fits_part(candidate):
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while not _fits_part(word):  # one "word" longer than a part (a long link): cut it
+            cut = max(1, PART_LIMIT[is_gsm7(word)])
+            while not _fits_part(word[:cut]):
+                cut -= 1
+            parts.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        parts.append(current)
+    return parts
+
+
+def split_for_sms(text: str) -> list[str]:
+    """A reply as SMS parts that each fit one concatenated segment, cut between sentences when
+    possible and between words otherwise, never inside a word (unless one word is longer
+    than a whole part)."""
+    text = " ".join(text.split())
+    if not text or _units(text) <= SINGLE_LIMIT[is_gsm7(text)]:
+        return [text] if text else []
+    parts: list[str] = []
+    current = ""
+    for sentence in _pieces(text):
+        candidate = f"{current} {sentence}" if current else sentence
+        if _fits_part(candidate):
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        if _fits_part(sentence):
+            current = sentence
+        else:
+            *whole, current = _split_words(sentence)
+            parts.extend(whole)
+    if current:
+        parts.append(current)
+    return parts
+
+
+def split_for_whatsapp(text: str) -> list[str]:
+    """WhatsApp takes up to 1600 characters a message; longer replies are cut between words."""
+    words_ = text.split()
+    parts: list[str] = []
+    current = ""
+    for word in words_:
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) <= WHATSAPP_LIMIT:
+            current = candidate
+        else:
+            parts.append(current)
+            current = word[:WHATSAPP_LIMIT]
+    if current:
+        parts.append(current)
+    return parts

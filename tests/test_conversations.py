@@ -113,7 +113,7 @@ def test_situation_reflection_screening_and_handoff_summary(server: Server) -> N
     assert first_question and "1/8" in first_question[-1]
     assert "2/8" in server.talk(person, "no")[-1]
     assert "3/8" in server.talk(person, "skip")[-1]
-    stopped = " ".join(server.talk(person, "END")).lower()
+    stopped = " ".join(server.talk(person, "DONE")).lower()
     assert "stopped" in stopped and "counselor" in stopped
     handed_over = " ".join(server.talk(person, "yes"))
     assert "1-888" not in handed_over  # unknown place: the international directory, not a US number

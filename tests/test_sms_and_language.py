@@ -73,3 +73,21 @@ def test_child_and_help_keyword_cues() -> None:
     assert mentions_child("tengo 16 años")
     assert not mentions_child("I am 30 and work in a factory")
     assert is_help_keyword("HELP") and is_help_keyword("ayuda!!") and not is_help_keyword("help me with my visa")
+
+
+def test_long_replies_are_split_between_sentences_or_words_within_segment_limits() -> None:
+    from bot.sms import split_for_sms, split_for_whatsapp
+
+    spanish = (
+        "Esto borrará esta conversación y todo lo guardado de ella. No se puede deshacer. "
+        "Responde SÍ para borrar o NO para conservarla. Si alguien puede revisar tu teléfono, bórrala."
+    )
+    arabic = "إذا كنت في خطر الآن اتصل برقم الطوارئ المحلي. " * 4
+    english = "The UN Palermo Protocol (art. 6) asks countries to consider housing, counselling and help. " * 3
+    for text in (spanish, arabic, english):
+        parts = split_for_sms(text)
+        assert len(parts) > 1
+        assert " ".join(parts).split() == text.split()  # nothing lost, no word cut
+        assert all(segment_count(part) == 1 for part in parts)
+    assert split_for_sms("short") == ["short"]
+    assert all(len(part) <= 1600 for part in split_for_whatsapp("word " * 1000))

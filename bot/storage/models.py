@@ -34,3 +34,62 @@ class Escalation(Base):
     summary = sa.Column(sa.JSON, nullable=False, default=dict)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ChannelAddress(Base):
+    """Where to reply for a conversation: the address is stored only encrypted, only to reply.
+
+    ``conversation_key`` is the HMAC the conversation is known by everywhere else.
+    ``last_inbound_at`` bounds WhatsApp's 24-hour reply window; ``opted_out`` is set by STOP.
+    """
+
+    __tablename__ = "channel_addresses"
+
+    conversation_key = sa.Column(sa.String(64), primary_key=True)
+    channel = sa.Column(sa.String(16), nullable=False)
+    address_sealed = sa.Column(sa.Text, nullable=False)
+    hotline_number = sa.Column(sa.String(64), nullable=False)
+    last_inbound_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    opted_out = sa.Column(sa.Boolean, nullable=False, default=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class InboundMessage(Base):
+    """A message received from a provider, committed before the webhook answers (durable inbox).
+
+    ``provider_sid`` is unique: a provider's retry of the same message is recognised and not
+    processed twice. ``processed_at`` is set once the bot's turn and its replies are stored.
+    """
+
+    __tablename__ = "inbound_messages"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    provider_sid = sa.Column(sa.String(64), nullable=False, unique=True)
+    conversation_key = sa.Column(sa.String(64), nullable=False, index=True)
+    body_sealed = sa.Column(sa.Text, nullable=False)
+    media_sealed = sa.Column(sa.Text, nullable=True)
+    received_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    processed_at = sa.Column(sa.DateTime, nullable=True, index=True)
+
+
+class OutboundMessage(Base):
+    """A reply waiting to be sent, sent, or finally failed (outbox); visible to counselors later.
+
+    ``status``: pending -> sent -> delivered | undelivered | failed; ``suppressed`` after STOP.
+    """
+
+    __tablename__ = "outbound_messages"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_key = sa.Column(sa.String(64), nullable=False, index=True)
+    inbound_id = sa.Column(sa.Integer, nullable=True)
+    channel = sa.Column(sa.String(16), nullable=False)
+    address_sealed = sa.Column(sa.Text, nullable=False)
+    hotline_number = sa.Column(sa.String(64), nullable=False)
+    body_sealed = sa.Column(sa.Text, nullable=False)
+    status = sa.Column(sa.String(16), nullable=False, default="pending", index=True)
+    provider_sid = sa.Column(sa.String(64), nullable=True, index=True)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    last_error = sa.Column(sa.String(255), nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,234 @@
+"""Durable inbox and outbox of the phone channels: nothing valid is lost, nothing is sent twice.
+
+* :meth:`MessageStore.record_inbound` commits a received message before the webhook answers; a
+  provider's retry of the same message id is recognised (returns None).
+* :meth:`MessageStore.complete_turn` stores the bot's replies and marks the message processed in
+  one transaction, after Rasa has saved the turn; messages never completed are found again by
+  :meth:`unprocessed` after a restart.
+* Replies wait in the outbox until the provider accepts them (:meth:`mark_sent`) or finally fail.
+
+Message bodies, media references and addresses are stored sealed (``bot.crypto.Sealer``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Dict, List, Optional, Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.crypto import Sealer
+from bot.storage.db import new_session
+from bot.storage.models import ChannelAddress, InboundMessage, OutboundMessage, utcnow
+
+WHATSAPP_REPLY_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    id: int
+    provider_sid: str
+    conversation_key: str
+    channel: str
+    address: str
+    hotline_number: str
+    text: str
+    media: List[Dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Outbound:
+    id: int
+    conversation_key: str
+    channel: str
+    address: str
+    hotline_number: str
+    body: str
+    attempts: int
+
+
+class MessageStore:
+    """The inbox, outbox and reply addresses, on the project's database."""
+
+    def __init__(self, database_url: str, sealer: Sealer) -> None:
+        self._url = database_url
+        self._sealer = sealer
+
+    def conversation_key(self, channel: str, address: str) -> str:
+        return self._sealer.conversation_key(channel, address)
+
+    # ------------------------------------------------------------------ inbox
+    def record_inbound(
+        self,
+        provider_sid: str,
+        channel: str,
+        address: str,
+        hotline_number: str,
+        text: str,
+        media: Sequence[Dict[str, str]] = (),
+    ) -> Optional[Inbound]:
+        """Commit a received message; None when this provider message id was already received."""
+        key = self.conversation_key(channel, address)
+        with new_session(self._url) as session:
+            row = InboundMessage(
+                provider_sid=provider_sid,
+                conversation_key=key,
+                body_sealed=self._sealer.seal(text),
+                media_sealed=self._sealer.seal(json.dumps(list(media))) if media else None,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                return None
+            known = session.get(ChannelAddress, key)
+            if known is None:
+                session.add(
+                    ChannelAddress(
+                        conversation_key=key,
+                        channel=channel,
+                        address_sealed=self._sealer.seal(address),
+                        hotline_number=hotline_number,
+                        opted_out=False,
+                    )
+                )
+            else:
+                known.last_inbound_at = utcnow()
+                known.hotline_number = hotline_number
+            session.commit()
+            return Inbound(row.id, provider_sid, key, channel, address, hotline_number, text, list(media))
+
+    def unprocessed(self) -> List[Inbound]:
+        """Messages received but whose turn was never completed, oldest first."""
+        with new_session(self._url) as session:
+            rows = session.execute(
+                select(InboundMessage, ChannelAddress)
+                .join(ChannelAddress, ChannelAddress.conversation_key == InboundMessage.conversation_key)
+                .where(InboundMessage.processed_at.is_(None))
+                .order_by(InboundMessage.id)
+            ).all()
+            return [self._inbound(message, address) for message, address in rows]
+
+    def _inbound(self, row: InboundMessage, address: ChannelAddress) -> Inbound:
+        media = json.loads(self._sealer.open(row.media_sealed)) if row.media_sealed else []
+        return Inbound(
+            row.id,
+            row.provider_sid,
+            row.conversation_key,
+            address.channel,
+            self._sealer.open(address.address_sealed),
+            address.hotline_number,
+            self._sealer.open(row.body_sealed),
+            media,
+        )
+
+    def complete_turn(self, inbound: Inbound, replies: Sequence[str]) -> List[int]:
+        """Store the turn's replies in the outbox and mark the message processed, atomically.
+
+        The reply address comes with the message, so a turn that erased the conversation's
+        stored data can still confirm the erasure to the person.
+        """
+        with new_session(self._url) as session:
+            ids: List[int] = []
+            address_sealed = self._sealer.seal(inbound.address)
+            for text in replies:
+                row = OutboundMessage(
+                    conversation_key=inbound.conversation_key,
+                    inbound_id=inbound.id,
+                    channel=inbound.channel,
+                    address_sealed=address_sealed,
+                    hotline_number=inbound.hotline_number,
+                    body_sealed=self._sealer.seal(text),
+                    status="pending",
+                    attempts=0,
+                )
+                session.add(row)
+                session.flush()
+                ids.append(row.id)
+            session.execute(
+                update(InboundMessage).where(InboundMessage.id == inbound.id).values(processed_at=utcnow())
+            )
+            session.commit()
+            return ids
+
+    # ----------------------------------------------------------------- outbox
+    def pending(self) -> List[int]:
+        with new_session(self._url) as session:
+            return list(
+                session.execute(
+                    select(OutboundMessage.id).where(OutboundMessage.status == "pending").order_by(OutboundMessage.id)
+                ).scalars()
+            )
+
+    def outbound(self, outbound_id: int) -> Optional[Outbound]:
+        with new_session(self._url) as session:
+            row = session.get(OutboundMessage, outbound_id)
+            if row is None or row.status != "pending":
+                return None
+            return Outbound(
+                row.id,
+                row.conversation_key,
+                row.channel,
+                self._sealer.open(row.address_sealed),
+                row.hotline_number,
+                self._sealer.open(row.body_sealed),
+                row.attempts,
+            )
+
+    def _set(self, outbound_id: int, **values) -> None:
+        with new_session(self._url) as session:
+            session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(**values))
+            session.commit()
+
+    def mark_sent(self, outbound_id: int, provider_sid: str, attempts: int) -> None:
+        self._set(outbound_id, status="sent", provider_sid=provider_sid, attempts=attempts, last_error=None)
+
+    def mark_failed(self, outbound_id: int, error: str, attempts: int) -> None:
+        self._set(outbound_id, status="failed", last_error=error[:255], attempts=attempts)
+
+    def mark_suppressed(self, outbound_id: int, reason: str) -> None:
+        self._set(outbound_id, status="suppressed", last_error=reason[:255])
+
+    def record_delivery(self, provider_sid: str, status: str) -> bool:
+        """A signed status callback: delivered/undelivered/failed. False when the id is unknown."""
+        with new_session(self._url) as session:
+            result = session.execute(
+                update(OutboundMessage).where(OutboundMessage.provider_sid == provider_sid).values(status=status)
+            )
+            session.commit()
+            return bool(result.rowcount)
+
+    # ------------------------------------------------------- address state
+    def set_opted_out(self, conversation_key: str, opted_out: bool) -> None:
+        with new_session(self._url) as session:
+            session.execute(
+                update(ChannelAddress).where(ChannelAddress.conversation_key == conversation_key).values(opted_out=opted_out)
+            )
+            session.commit()
+
+    def may_send(self, conversation_key: str, channel: str, now: Optional[datetime] = None) -> Optional[str]:
+        """None when a message may go to this conversation now, else the reason it may not."""
+        with new_session(self._url) as session:
+            address = session.get(ChannelAddress, conversation_key)
+            if address is None:
+                return "no address on record"
+            if address.opted_out:
+                return "the person replied STOP"
+            if channel == "whatsapp" and (now or utcnow()) - address.last_inbound_at > WHATSAPP_REPLY_WINDOW:
+                return "outside WhatsApp's 24-hour reply window"
+            return None
+
+
+
+def erase_channel_data(database_url: str, conversation_key: str) -> int:
+    """Delete every stored message and the address of a conversation (erasure on request)."""
+    removed = 0
+    with new_session(database_url) as session:
+        for table in (InboundMessage, OutboundMessage, ChannelAddress):
+            removed += session.execute(delete(table).where(table.conversation_key == conversation_key)).rowcount
+        session.commit()
+    return removed

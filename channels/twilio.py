@@ -1,0 +1,302 @@
+"""Twilio SMS and WhatsApp channel: signed webhooks in, a durable inbox, an outbox with retries.
+
+Webhook ``POST /webhooks/twilio/webhook``:
+1. The ``X-Twilio-Signature`` is checked against ``HOTLINE_PUBLIC_URL`` + path + query (the URL
+   Twilio called, not the one a proxy hands us); forged or missing: 403, and a log line with
+   neither the message nor the number.
+2. The message is committed to the inbox (sealed), keyed by an HMAC of the sender; a retry of
+   the same ``MessageSid`` is acknowledged and dropped. Then Twilio gets an empty TwiML answer.
+3. The bot's turn runs after the answer; its replies are stored in the outbox together with
+   marking the message processed, then sent (SMS parts cut between sentences or words,
+   WhatsApp up to 1600 characters) through ``bot.twilio_api`` with retries.
+After a crash, messages never completed are processed again at start-up (if Rasa had already
+saved the turn, its replies are taken from the tracker instead of running it twice), and
+pending replies are sent. STOP and its synonyms stop all messages until START; a media-only
+message gets an honest answer and its references are kept for counselors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot.config import Settings, load_settings
+from bot.crypto import Sealer
+from bot.inbox import Inbound, MessageStore
+from bot.numbers import HotlineNumber, load_numbers, lookup
+from bot.sms import split_for_sms, split_for_whatsapp
+from bot.text import fold
+from bot.twilio_api import DeliveryError, TwilioClient
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_BODY_BYTES = 64 * 1024
+# Twilio's own opt-out and opt-in keywords: after STOP the line sends nothing until START.
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"})
+START_WORDS = frozenset({"start", "unstop"})
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MEDIA_RESPONSE = "utter_media_received"
+
+
+def clean_text(text: str) -> str:
+    """User text made safe for the bot: no control characters, no leading '/' (Rasa would read
+    "/intent" as a command), surrounding space removed."""
+    return CONTROL_CHARS.sub("", text).strip().lstrip("/").strip()
+
+
+def channel_of(address: str) -> str:
+    return "whatsapp" if address.lower().startswith("whatsapp:") else "sms"
+
+
+def keyword_of(text: str) -> str:
+    return " ".join(fold(text).split()).strip(" .!")
+
+
+@dataclass
+class TwilioRuntime:
+    """Everything the channel needs, built once when the server starts (not at import)."""
+
+    settings: Settings
+    store: MessageStore
+    client: Optional[TwilioClient]
+    numbers: Dict[str, HotlineNumber]
+    validator: Optional[RequestValidator]
+
+    @classmethod
+    def build(cls, settings: Settings) -> "TwilioRuntime":
+        client = validator = None
+        if settings.twilio_auth_token:
+            validator = RequestValidator(settings.twilio_auth_token)
+            if settings.twilio_account_sid:
+                client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)
+        store = MessageStore(settings.database_url, Sealer(settings.require_secret_key()))
+        return cls(settings, store, client, load_numbers(settings.numbers_file), validator)
+
+
+class TwilioHotlineInput(InputChannel):
+    """Rasa input channel for Twilio SMS and WhatsApp (``credentials.yml``: ``channels.twilio.TwilioHotlineInput``)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    def __init__(self, runtime: Optional[TwilioRuntime] = None) -> None:
+        self._runtime = runtime
+
+    @property
+    def runtime(self) -> TwilioRuntime:
+        if self._runtime is None:
+            self._runtime = TwilioRuntime.build(load_settings())
+        return self._runtime
+
+    # ------------------------------------------------------------------ HTTP
+    def _signed_url(self, request: Request) -> str:
+        public = self.runtime.settings.public_url
+        if not public:
+            return request.url
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{public}{request.path}{query}"
+
+    def _verified_form(self, request: Request) -> Optional[Dict[str, str]]:
+        """The webhook's parameters when Twilio signed them; None otherwise."""
+        validator = self.runtime.validator
+        if validator is None:
+            return None
+        params = _form(request)
+        if params is None:
+            return None
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not validator.validate(self._signed_url(request), params, signature):
+            return None
+        return params
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("twilio_hotline_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            rejection = self._reject_early(request)
+            if rejection is not None:
+                return rejection
+            params = self._verified_form(request)
+            if params is None:
+                logger.warning("Rejected a Twilio webhook with a missing or invalid signature.")
+                return response.text("invalid signature", status=403)
+            sid, sender, to = params.get("MessageSid", ""), params.get("From", ""), params.get("To", "")
+            if not re.fullmatch(r"[A-Za-z0-9]{10,64}", sid) or not sender or not to:
+                return response.text("MessageSid, From and To are required", status=400)
+            text = clean_text(params.get("Body", ""))
+            if len(text) > self.runtime.settings.max_message_chars * 4:
+                return response.text("message too long", status=413)
+            media = _media(params)
+            inbound = await asyncio.to_thread(
+                self.runtime.store.record_inbound, sid, channel_of(sender), sender, to, text, media
+            )
+            if inbound is None:
+                return response.text(EMPTY_TWIML, content_type="text/xml")  # a retry: already have it
+            request.app.add_task(self._process(request.app, inbound, on_new_message))
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @webhook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            rejection = self._reject_early(request)
+            if rejection is not None:
+                return rejection
+            params = self._verified_form(request)
+            if params is None:
+                logger.warning("Rejected a Twilio status callback with a missing or invalid signature.")
+                return response.text("invalid signature", status=403)
+            state = params.get("MessageStatus", "")
+            if state in {"delivered", "undelivered", "failed", "sent"}:
+                await asyncio.to_thread(self.runtime.store.record_delivery, params.get("MessageSid", ""), state)
+            return response.text("", status=204)
+
+        @webhook.listener("after_server_start")
+        async def recover(app, _loop) -> None:
+            app.add_task(self._recover(app, on_new_message))
+
+        return webhook
+
+    def _reject_early(self, request: Request) -> Optional[HTTPResponse]:
+        if self.runtime.validator is None:
+            logger.error("Twilio webhook called but TWILIO_AUTH_TOKEN is not set; refusing it.")
+            return response.text("Twilio channel not configured", status=503)
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            return response.text("request too large", status=413)
+        if not (request.content_type or "").startswith("application/x-www-form-urlencoded"):
+            return response.text("expected a form-encoded Twilio webhook", status=415)
+        return None
+
+    # ------------------------------------------------------------ processing
+    async def _recover(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """After a restart: finish the turns that never completed, send the replies still pending."""
+        for inbound in await asyncio.to_thread(self.runtime.store.unprocessed):
+            await self._process(app, inbound, on_new_message)
+        for outbound_id in await asyncio.to_thread(self.runtime.store.pending):
+            await self._send(outbound_id)
+
+    async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        try:
+            if inbound.text.strip() == "" and inbound.media:
+                replies = await self._media_reply(app, inbound)
+            elif keyword_of(inbound.text) in STOP_WORDS | START_WORDS:
+                opted_out = keyword_of(inbound.text) in STOP_WORDS
+                await asyncio.to_thread(self.runtime.store.set_opted_out, inbound.conversation_key, opted_out)
+                replies = []  # Twilio answers STOP/START itself; the line adds nothing
+            else:
+                replies = await self._replies_from_tracker(app, inbound)
+                if replies is None:
+                    replies = await self._run_turn(inbound, on_new_message)
+            split = split_for_whatsapp if inbound.channel == "whatsapp" else split_for_sms
+            parts = [part for reply in replies for part in split(reply)]
+            outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
+        except Exception:  # the message stays in the inbox and is retried at the next start
+            logger.exception("A Twilio message could not be processed; it stays in the inbox.")
+            return
+        for outbound_id in outbound_ids:
+            await self._send(outbound_id)
+
+    async def _run_turn(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> List[str]:
+        number = lookup(self.runtime.numbers, inbound.hotline_number)
+        collector = CollectingOutputChannel()
+        await on_new_message(
+            UserMessage(
+                inbound.text,
+                collector,
+                sender_id=inbound.conversation_key,
+                input_channel=self.name(),
+                message_id=inbound.provider_sid,
+                metadata={
+                    "channel": inbound.channel,
+                    "jurisdiction": number.jurisdiction,
+                    "language": number.language,
+                    "media_count": len(inbound.media),
+                },
+            )
+        )
+        return [message["text"] for message in collector.messages if message.get("text")]
+
+    async def _replies_from_tracker(self, app, inbound: Inbound) -> Optional[List[str]]:
+        """The replies of a turn Rasa already saved (crash after the turn, before the outbox)."""
+        tracker = await app.ctx.agent.tracker_store.retrieve(inbound.conversation_key)
+        if tracker is None:
+            return None
+        events = list(tracker.events)
+        for index, event in enumerate(events):
+            if getattr(event, "message_id", None) == inbound.provider_sid and event.type_name == "user":
+                replies = []
+                for later in events[index + 1 :]:
+                    if later.type_name == "user":
+                        break
+                    if later.type_name == "bot" and later.text:
+                        replies.append(later.text)
+                return replies
+        return None
+
+    async def _media_reply(self, app, inbound: Inbound) -> List[str]:
+        tracker = await app.ctx.agent.tracker_store.get_or_create_tracker(inbound.conversation_key)
+        number = lookup(self.runtime.numbers, inbound.hotline_number)
+        language = tracker.get_slot("language") or number.language
+        message = await app.ctx.agent.nlg.generate(MEDIA_RESPONSE, tracker, self.name(), language=language)
+        return [message["text"]] if message and message.get("text") else []
+
+    async def _send(self, outbound_id: int) -> None:
+        store = self.runtime.store
+        outbound = await asyncio.to_thread(store.outbound, outbound_id)
+        if outbound is None:
+            return
+        blocked = await asyncio.to_thread(store.may_send, outbound.conversation_key, outbound.channel)
+        if blocked:
+            await asyncio.to_thread(store.mark_suppressed, outbound_id, blocked)
+            return
+        if self.runtime.client is None:
+            await asyncio.to_thread(store.mark_failed, outbound_id, "TWILIO_ACCOUNT_SID is not set", 0)
+            return
+        callback = f"{self.runtime.settings.public_url}/webhooks/twilio/status" if self.runtime.settings.public_url else None
+        try:
+            sid, attempts = await self.runtime.client.send(outbound.address, outbound.hotline_number, outbound.body, callback)
+        except DeliveryError as error:
+            logger.error("A reply could not be sent (%s after %d attempts).", error.reason, error.attempts)
+            await asyncio.to_thread(store.mark_failed, outbound_id, error.reason, error.attempts)
+            return
+        await asyncio.to_thread(store.mark_sent, outbound_id, sid, attempts)
+
+
+def _form(request: Request) -> Optional[Dict[str, str]]:
+    """The form fields, blank ones included (Twilio signs them too); None if not UTF-8."""
+    from urllib.parse import parse_qsl
+
+    try:
+        body = (request.body or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return dict(parse_qsl(body, keep_blank_values=True))
+
+
+def _media(params: Dict[str, str]) -> List[Dict[str, str]]:
+    try:
+        count = min(int(params.get("NumMedia", "0") or 0), 10)
+    except ValueError:
+        count = 0
+    media = [
+        {"url": params.get(f"MediaUrl{i}", ""), "content_type": params.get(f"MediaContentType{i}", "")}
+        for i in range(count)
+    ]
+    if params.get("Latitude") and params.get("Longitude"):
+        media.append({"location": f"{params['Latitude']},{params['Longitude']}", "content_type": "location"})
+    return [item for item in media if any(item.values())]

@@ -1,0 +1,168 @@
+"""The Twilio SMS/WhatsApp channel against the real servers and the project's Twilio emulator."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Iterator, List
+
+import pytest
+import sqlalchemy as sa
+
+from bot.config import PROJECT_ROOT
+from bot.servers import RunningServers, hotline_servers
+from bot.testing.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, new_sid, post_webhook
+from bot.testing.twilio_emulator import BackgroundEmulator, running_emulator
+
+MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
+AUTH_TOKEN = "test-token-" + uuid.uuid4().hex
+PUBLIC_URL = "https://hotline.example.org"  # what Twilio calls; the proxy hands us 127.0.0.1
+US_EN, US_ES = "+15550100001", "+15550100002"
+pytestmark = [
+    pytest.mark.servers,
+    pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run 'make train' (make test does)"),
+]
+
+
+class Line:
+    def __init__(self, servers: RunningServers, emulator: BackgroundEmulator) -> None:
+        self.servers = servers
+        self.emulator = emulator
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.servers.url}/webhooks/twilio/webhook"
+
+    def text(self, sender: str, body: str, to: str = US_EN, sid: str | None = None, **extra) -> tuple[int, str]:
+        params = inbound_sms_params(sender, to, body, message_sid=sid, **extra)
+        return post_webhook(self.webhook, params, AUTH_TOKEN, signature_url=f"{PUBLIC_URL}/webhooks/twilio/webhook")
+
+    def replies_to(self, address: str) -> List[str]:
+        return [message.body for message in self.emulator.messages if message.to == address]
+
+    def wait_for_replies(self, address: str, count: int, timeout: float = 90.0) -> List[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = self.replies_to(address)
+            if len(replies) >= count:
+                return replies
+            time.sleep(0.2)
+        raise AssertionError(f"expected {count} replies, got {self.replies_to(address)}")
+
+    def settle(self, seconds: float = 4.0) -> None:
+        time.sleep(seconds)
+
+    def rows(self, sql: str, **params) -> list:
+        engine = sa.create_engine(self.servers.database_url)
+        with engine.connect() as connection:
+            result = list(connection.execute(sa.text(sql), params))
+        engine.dispose()
+        return result
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
+    with running_emulator(auth_token=AUTH_TOKEN) as emulator:
+        environment = {
+            "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "HOTLINE_TWILIO_API_URL": emulator.base_url,
+            "HOTLINE_PUBLIC_URL": PUBLIC_URL,
+            "HOTLINE_DEFAULT_JURISDICTION": "",
+        }
+        workdir = tmp_path_factory.mktemp("twilio")
+        with hotline_servers(workdir, MODEL, environment) as servers:
+            yield Line(servers, emulator)
+        for name in ("rasa.log", "actions.log"):
+            log = (workdir / name).read_text(encoding="utf-8", errors="replace")
+            assert "+1555" not in log and "pistola" not in log, f"a number or message text leaked into {name}"
+
+
+def new_number() -> str:
+    return "+1555" + str(uuid.uuid4().int)[:7]
+
+
+def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(line: Line) -> None:
+    params = inbound_sms_params(new_number(), US_EN, "hi")
+    assert post_webhook(line.webhook, params, "not-the-token", signature_url=f"{PUBLIC_URL}/webhooks/twilio/webhook")[0] == 403
+    assert post_webhook(line.webhook, params, AUTH_TOKEN)[0] == 403  # signed for the wrong (internal) URL
+    assert line.rows("SELECT count(*) FROM inbound_messages WHERE provider_sid = :s", s=params["MessageSid"]) == [(0,)]
+
+
+def test_a_message_is_answered_from_the_number_it_was_sent_to_and_stored_only_sealed(line: Line) -> None:
+    sender = new_number()
+    status, body = line.text(sender, "hi, the agency keeps my passport")
+    assert status == 200 and "<Response>" in body
+    replies = line.wait_for_replies(sender, 3)
+    assert "confidential" in " ".join(replies)
+    assert all(message.from_ == US_EN for message in line.emulator.messages if message.to == sender)
+    stored = line.rows("SELECT conversation_key, body_sealed FROM inbound_messages")
+    assert all("passport" not in sealed and sender not in sealed for _, sealed in stored)
+    assert all(sender[1:] not in key for key, _ in stored)
+    addresses = line.rows("SELECT address_sealed FROM channel_addresses")
+    assert addresses and all(sender not in sealed for (sealed,) in addresses)
+
+
+def test_a_retried_message_sid_is_processed_once(line: Line) -> None:
+    sender, sid = new_number(), new_sid("SM")
+    assert line.text(sender, "hello", sid=sid)[0] == 200
+    assert line.text(sender, "hello", sid=sid)[0] == 200
+    first = line.wait_for_replies(sender, 3)
+    line.settle()
+    assert line.replies_to(sender) == first
+
+
+def test_the_number_sets_language_and_jurisdiction_for_an_emergency(line: Line) -> None:
+    sender = new_number()
+    line.text(sender, "nos encerraron en la bodega y el patron tiene una pistola", to=US_ES)
+    replies = line.wait_for_replies(sender, 1)
+    assert "911" in replies[0] and ("peligro" in replies[0].lower())
+
+
+def test_server_errors_and_rate_limits_are_retried(line: Line) -> None:
+    sender = new_number()
+    attempts_before = line.emulator.attempts
+    line.emulator.set_faults(fail_next=[500, 429])
+    line.text(sender, "hello")
+    replies = line.wait_for_replies(sender, 3)
+    assert "confidential" in " ".join(replies)
+    assert line.emulator.attempts >= attempts_before + len(replies) + 2
+
+
+def test_stop_silences_the_line_until_start(line: Line) -> None:
+    sender = new_number()
+    line.text(sender, "hello")
+    answered = len(line.wait_for_replies(sender, 3))
+    line.settle(2)
+    line.text(sender, "STOP")
+    line.text(sender, "hello again")
+    line.settle()
+    assert len(line.replies_to(sender)) == len(line.replies_to(sender)[:answered])
+    line.text(sender, "START")
+    line.text(sender, "hi")
+    assert len(line.wait_for_replies(sender, answered + 1)) > answered
+
+
+def test_a_media_only_message_gets_an_honest_answer_and_is_kept_for_counselors(line: Line) -> None:
+    sender = new_number()
+    media_url = "https://api.twilio.com/2010-04-01/Accounts/x/Messages/y/Media/z"
+    line.text(sender, "", media=[(media_url, "image/jpeg")])
+    replies = line.wait_for_replies(sender, 1)
+    assert "only read text" in replies[0]
+    [(sealed,)] = line.rows(
+        "SELECT media_sealed FROM inbound_messages WHERE conversation_key IN "
+        "(SELECT conversation_key FROM channel_addresses) AND media_sealed IS NOT NULL"
+    )
+    assert media_url not in sealed
+
+
+def test_a_crash_between_receipt_and_reply_still_answers_exactly_once(line: Line) -> None:
+    sender, sid = new_number(), new_sid("SM")
+    assert line.text(sender, "hi", sid=sid)[0] == 200
+    line.servers.kill_rasa()
+    assert line.rows("SELECT processed_at FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(None,)]
+    assert line.replies_to(sender) == []
+    line.servers.restart_rasa()
+    replies = line.wait_for_replies(sender, 3)
+    line.settle()
+    assert line.replies_to(sender) == replies and len(replies) == len(set(replies))
