@@ -15,7 +15,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 # The master key (conversation HMACs, encryption at rest); `make run` creates it on first start.
 export HOTLINE_SECRET_KEY_FILE ?= $(CURDIR)/var/secret.key
 
-.PHONY: install train run test validate e2e eval bench clean
+.PHONY: install browser train run test validate e2e eval bench clean
 
 install: $(VENV)/.installed
 
@@ -52,7 +52,13 @@ e2e: train
 eval: train
 	$(BIN)/hotline eval --min-danger-recall 0.95
 
-test: install validate train
+# Browser tests use Debian's Chromium, installed with apt (Playwright never downloads one).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
+		else echo "Install Debian's chromium first: sudo apt-get install chromium"; exit 1; fi; }
+
+test: install browser validate train
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory e2e eval
 
@@ -62,3 +68,4 @@ clean:
 # Speed, measured against a stock `rasa init` assistant in the same run; writes docs/performance.md.
 bench: train
 	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.twilio_bench

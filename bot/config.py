@@ -30,25 +30,32 @@ class Settings:
     knowledge_dir: Path
     handoff_notice_interval_s: int
     rasa_url: str
-    secret_key: Optional[bytes]
+    secret_key_value: Optional[str]
+    secret_key_file: Optional[Path]
     public_url: Optional[str]
     twilio_account_sid: Optional[str]
     twilio_auth_token: Optional[str]
     twilio_api_url: str
     numbers_file: Path
     max_message_chars: int
+    quick_exit_url: str
+    webchat_frame_ancestors: str
 
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
 
     def require_secret_key(self) -> bytes:
-        """The master key for addresses and encryption; an error naming the setting if absent."""
-        if not self.secret_key:
+        """The master key for addresses and encryption; an error naming the setting if absent.
+
+        Read only when needed: training or classifying must not need the key.
+        """
+        key = _secret_key(self.secret_key_value, self.secret_key_file)
+        if not key:
             raise ConfigError(
                 "HOTLINE_SECRET_KEY (or HOTLINE_SECRET_KEY_FILE) is not set: it keys the conversation "
                 "HMACs and encrypts stored messages; create one with 'hotline secrets init'"
             )
-        return self.secret_key
+        return key
 
 
 def _env(environ: Mapping[str, str], key: str, default: str) -> str:
@@ -67,17 +74,16 @@ def _positive_int(environ: Mapping[str, str], key: str, default: int) -> int:
     return value
 
 
-def _secret_key(environ: Mapping[str, str]) -> Optional[bytes]:
+def _secret_key(raw: Optional[str], key_file: Optional[Path]) -> Optional[bytes]:
     import base64
     import binascii
 
-    raw = environ.get("HOTLINE_SECRET_KEY", "").strip()
-    key_file = environ.get("HOTLINE_SECRET_KEY_FILE", "").strip()
+    raw = (raw or "").strip()
     if not raw and key_file:
         try:
             raw = Path(key_file).read_text(encoding="ascii").strip()
         except OSError as error:
-            raise ConfigError(f"HOTLINE_SECRET_KEY_FILE={key_file!r} cannot be read ({error.strerror})") from None
+            raise ConfigError(f"HOTLINE_SECRET_KEY_FILE={str(key_file)!r} cannot be read ({error.strerror})") from None
     if not raw:
         return None
     try:
@@ -122,13 +128,16 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         ),
         handoff_notice_interval_s=_positive_int(environ, "HOTLINE_HANDOFF_NOTICE_INTERVAL", 300),
         rasa_url=_env(environ, "HOTLINE_RASA_URL", "http://localhost:5005").rstrip("/"),
-        secret_key=_secret_key(environ),
+        secret_key_value=environ.get("HOTLINE_SECRET_KEY", "").strip() or None,
+        secret_key_file=Path(environ["HOTLINE_SECRET_KEY_FILE"]) if environ.get("HOTLINE_SECRET_KEY_FILE", "").strip() else None,
         public_url=(_env(environ, "HOTLINE_PUBLIC_URL", "").rstrip("/") or None),
         twilio_account_sid=environ.get("TWILIO_ACCOUNT_SID", "").strip() or None,
         twilio_auth_token=environ.get("TWILIO_AUTH_TOKEN", "").strip() or None,
         twilio_api_url=_env(environ, "HOTLINE_TWILIO_API_URL", "https://api.twilio.com").rstrip("/"),
         numbers_file=Path(_env(environ, "HOTLINE_NUMBERS_FILE", str(PROJECT_ROOT / "hotline_numbers.yml"))),
         max_message_chars=_positive_int(environ, "HOTLINE_MAX_MESSAGE_CHARS", 1600),
+        quick_exit_url=_env(environ, "HOTLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather+today"),
+        webchat_frame_ancestors=_env(environ, "HOTLINE_WEBCHAT_FRAME_ANCESTORS", "'self'"),
     )
 
 

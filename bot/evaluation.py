@@ -104,8 +104,15 @@ def as_table(all_scores: Sequence[Scores]) -> str:
 RESULTS_MARK = "<!-- results -->"
 
 
-def write_results_section(path: Path, table: str) -> None:
-    """Replace everything after the results mark of a markdown file (or create it) with ``table``."""
+def write_results_section(path: Path, table: str, mark: str = RESULTS_MARK) -> None:
+    """Replace the section that follows ``mark`` (up to the next results mark) with ``table``."""
+    import re
+
     path = Path(path)
-    head = path.read_text(encoding="utf-8").split(RESULTS_MARK)[0] if path.exists() else ""
-    path.write_text(f"{head}{RESULTS_MARK}\n{table}\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if mark not in text:
+        text = f"{text.rstrip()}\n\n{mark}\n"
+    head, tail = text.split(mark, 1)
+    following = re.search(r"^<!-- [a-z ]*results -->", tail, re.MULTILINE)
+    rest = "\n" + tail[following.start():] if following else ""
+    path.write_text(f"{head}{mark}\n{table}\n{rest}", encoding="utf-8")

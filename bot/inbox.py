@@ -102,13 +102,13 @@ class MessageStore:
             session.commit()
             return Inbound(row.id, provider_sid, key, channel, address, hotline_number, text, list(media))
 
-    def unprocessed(self) -> List[Inbound]:
-        """Messages received but whose turn was never completed, oldest first."""
+    def unprocessed(self, channels: Sequence[str]) -> List[Inbound]:
+        """Messages of these channels received but whose turn was never completed, oldest first."""
         with new_session(self._url) as session:
             rows = session.execute(
                 select(InboundMessage, ChannelAddress)
                 .join(ChannelAddress, ChannelAddress.conversation_key == InboundMessage.conversation_key)
-                .where(InboundMessage.processed_at.is_(None))
+                .where(InboundMessage.processed_at.is_(None), ChannelAddress.channel.in_(channels))
                 .order_by(InboundMessage.id)
             ).all()
             return [self._inbound(message, address) for message, address in rows]
@@ -201,6 +201,34 @@ class MessageStore:
             )
             session.commit()
             return bool(result.rowcount)
+
+    def transcript(self, conversation_key: str, after_inbound: int, after_outbound: int, limit: int = 200) -> List[Dict]:
+        """The person's messages and the replies already released to them, after a cursor, in time order."""
+        with new_session(self._url) as session:
+            inbound = session.execute(
+                select(InboundMessage)
+                .where(InboundMessage.conversation_key == conversation_key, InboundMessage.id > after_inbound)
+                .order_by(InboundMessage.id)
+                .limit(limit)
+            ).scalars().all()
+            outbound = session.execute(
+                select(OutboundMessage)
+                .where(
+                    OutboundMessage.conversation_key == conversation_key,
+                    OutboundMessage.id > after_outbound,
+                    OutboundMessage.status.in_(("sent", "delivered")),
+                )
+                .order_by(OutboundMessage.id)
+                .limit(limit)
+            ).scalars().all()
+        entries = [
+            {"kind": "person", "id": row.id, "at": row.received_at, "text": self._sealer.open(row.body_sealed)}
+            for row in inbound
+        ] + [
+            {"kind": "bot", "id": row.id, "at": row.created_at, "text": self._sealer.open(row.body_sealed)}
+            for row in outbound
+        ]
+        return sorted(entries, key=lambda entry: (entry["at"], entry["kind"] == "bot", entry["id"]))
 
     # ------------------------------------------------------- address state
     def set_opted_out(self, conversation_key: str, opted_out: bool) -> None:

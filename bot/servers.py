@@ -75,8 +75,14 @@ def _stop(processes: List[subprocess.Popen]) -> None:
 
 
 @contextlib.contextmanager
-def hotline_servers(workdir: Path, model: Path, extra_env: Optional[Dict[str, str]] = None) -> Iterator[RunningServers]:
-    """The project's Rasa server (REST channel) and action server on spare ports."""
+def hotline_servers(
+    workdir: Path,
+    model: Path,
+    extra_env: Optional[Dict[str, str]] = None,
+    credentials: Optional[Path] = None,
+) -> Iterator[RunningServers]:
+    """The project's Rasa server and action server on spare ports (``credentials`` picks the
+    channels; the project's ``credentials.yml`` by default)."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / 'hotline.db'}"
     rasa_port, actions_port = free_port(), free_port()
@@ -110,7 +116,7 @@ def hotline_servers(workdir: Path, model: Path, extra_env: Optional[Dict[str, st
                 [
                     str(BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
                     "--model", str(model), "--endpoints", str(endpoints),
-                    "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                    "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
                 ],
                 cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "rasa.log", "a"), stderr=subprocess.STDOUT,
             )

@@ -185,7 +185,7 @@ class TwilioHotlineInput(InputChannel):
     # ------------------------------------------------------------ processing
     async def _recover(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """After a restart: finish the turns that never completed, send the replies still pending."""
-        for inbound in await asyncio.to_thread(self.runtime.store.unprocessed):
+        for inbound in await asyncio.to_thread(self.runtime.store.unprocessed, ("sms", "whatsapp")):
             await self._process(app, inbound, on_new_message)
         for outbound_id in await asyncio.to_thread(self.runtime.store.pending):
             await self._send(outbound_id)

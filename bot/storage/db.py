@@ -8,6 +8,8 @@ same) and :func:`sessions` runs it once per process before handing out sessions.
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = threading.Lock()
+MIGRATION_TRIES = 5
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -51,11 +55,24 @@ def alembic_config(url: str):
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply every migration up to ``revision``."""
+    """Apply every migration up to ``revision``.
+
+    Threads of one process take turns; when another process (the action server next to the
+    Rasa server) migrates the same fresh database at the same moment, the loser waits and
+    tries again, by which time the schema is there.
+    """
     from alembic import command
 
     _prepare_sqlite_file(url)
-    command.upgrade(alembic_config(url), revision)
+    with _MIGRATION_LOCK:
+        for attempt in range(1, MIGRATION_TRIES + 1):
+            try:
+                command.upgrade(alembic_config(url), revision)
+                return
+            except sa.exc.DBAPIError:
+                if attempt == MIGRATION_TRIES:
+                    raise
+                time.sleep(0.5 * attempt)
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,0 +1,251 @@
+"""Web chat channel: the page at ``/chat``, an embeddable script, and a small JSON + SSE API.
+
+* ``GET /chat`` serves the chat page (no external CDN, strict Content-Security-Policy, no
+  cookies); ``GET /chat/embed.js`` puts it in an iframe on a help line's own site.
+* ``POST /webchat/messages`` takes ``{conversation_id, client_id, text}``: the conversation id is
+  a random per-tab id (sessionStorage only), the client id makes a retried POST harmless. Size
+  and rate limits answer with a clear error. The message is committed to the durable inbox
+  before the answer (202); the bot's turn runs afterwards.
+* ``GET /webchat/events`` is a server-sent-events stream of the conversation (the person's
+  messages and the replies), each with an id; after a dropped connection the browser resumes
+  from ``Last-Event-ID`` without losing or repeating a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.config import Settings, load_settings
+from bot.crypto import Sealer
+from bot.inbox import Inbound, MessageStore
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
+CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
+CLIENT_ID = re.compile(r"[0-9A-Za-z-]{8,64}")
+MAX_REQUEST_BYTES = 16 * 1024
+MAX_TEXT_CHARS = 1000
+RATE_LIMIT = (8, 30.0)  # at most 8 messages per 30 seconds per conversation
+STREAM_SECONDS = 300.0  # a stream ends after 5 minutes; the browser reconnects by itself
+HEARTBEAT_SECONDS = 15.0
+STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".css": "text/css; charset=utf-8", ".json": "application/json; charset=utf-8"}
+
+
+def security_headers(settings: Settings) -> Dict[str, str]:
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            f"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {settings.webchat_frame_ancestors}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+
+
+def error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": code, "message": message}, status=status)
+
+
+class RateLimiter:
+    """Sliding-window message limit per conversation."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self._limit, self._window = limit, window_s
+        self._seen: Dict[str, Deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str, now: Optional[float] = None) -> bool:
+        now = time.monotonic() if now is None else now
+        seen = self._seen[key]
+        while seen and now - seen[0] > self._window:
+            seen.popleft()
+        if len(seen) >= self._limit:
+            return False
+        seen.append(now)
+        return True
+
+
+def parse_cursor(raw: str) -> Tuple[int, int]:
+    """``"12:7"`` -> (12, 7): the last person message and the last reply already seen."""
+    match = re.fullmatch(r"(\d{1,12}):(\d{1,12})", raw or "")
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+class WebChatInput(InputChannel):
+    """Rasa input channel for the web chat (``credentials.yml``: ``channels.webchat.WebChatInput``)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    def url_prefix(self) -> str:
+        return "/"  # routes live at /chat and /webchat/..., not under /webhooks/
+
+    def __init__(self) -> None:
+        self._settings: Optional[Settings] = None
+        self._store: Optional[MessageStore] = None
+        self._limiter = RateLimiter(*RATE_LIMIT)
+        self._wakeups: Dict[str, asyncio.Event] = {}
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def store(self) -> MessageStore:
+        if self._store is None:
+            self._store = MessageStore(self.settings.database_url, Sealer(self.settings.require_secret_key()))
+        return self._store
+
+    def _wake(self, key: str) -> None:
+        event = self._wakeups.get(key)
+        if event is not None:
+            event.set()
+
+    # ------------------------------------------------------------------ HTTP
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webchat = Blueprint("hotline_webchat", __name__)
+
+        @webchat.route("/chat", methods=["GET"])
+        async def page(_: Request) -> HTTPResponse:
+            return self._static("chat.html")
+
+        @webchat.route("/chat/<name:str>", methods=["GET"])
+        async def asset(_: Request, name: str) -> HTTPResponse:
+            if name not in {"chat.js", "chat.css", "embed.js", "ui.json"}:
+                return error(404, "not_found", "No such file.")
+            return self._static(name)
+
+        @webchat.route("/chat/config.json", methods=["GET"])
+        async def config(_: Request) -> HTTPResponse:
+            return response.json(
+                {"quickExitUrl": self.settings.quick_exit_url, "maxChars": MAX_TEXT_CHARS},
+                headers=security_headers(self.settings),
+            )
+
+        @webchat.route("/webchat/messages", methods=["POST"])
+        async def post_message(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        @webchat.route("/webchat/events", methods=["GET"])
+        async def events(request: Request):
+            return await self._stream(request)
+
+        @webchat.listener("after_server_start")
+        async def recover(app, _loop) -> None:
+            app.add_task(self._recover(on_new_message))
+
+        return webchat
+
+    def _static(self, name: str) -> HTTPResponse:
+        path = STATIC_DIR / name
+        content_type = STATIC_TYPES[path.suffix]
+        headers = security_headers(self.settings)
+        if name == "embed.js":
+            headers.pop("Content-Security-Policy")  # runs on the host site's page
+        return response.raw(path.read_bytes(), content_type=content_type, headers=headers)
+
+    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if len(request.body or b"") > MAX_REQUEST_BYTES:
+            return error(413, "too_large", "This message is too long.")
+        if not (request.content_type or "").startswith("application/json"):
+            return error(415, "bad_request", "Send JSON.")
+        try:
+            payload = json.loads((request.body or b"").decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return error(400, "bad_request", "The request is not valid JSON.")
+        if not isinstance(payload, dict):
+            return error(400, "bad_request", "The request is not a JSON object.")
+        conversation_id, client_id, text = payload.get("conversation_id"), payload.get("client_id"), payload.get("text")
+        if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
+            return error(400, "bad_conversation", "Reload the page to start a new conversation.")
+        if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+            return error(400, "bad_request", "Missing message id.")
+        if not isinstance(text, str) or not text.strip():
+            return error(400, "empty", "Write a message first.")
+        text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).strip().lstrip("/").strip()
+        if len(text) > MAX_TEXT_CHARS:
+            return error(413, "too_long", f"Messages can be at most {MAX_TEXT_CHARS} characters.")
+        key = self.store.conversation_key("web", conversation_id)
+        if not self._limiter.allow(key):
+            return error(429, "too_many", "You are sending messages very fast. Please wait a moment.")
+        provider_sid = "web-" + hashlib.sha256(f"{key}|{client_id}".encode()).hexdigest()[:40]
+        inbound = await asyncio.to_thread(self.store.record_inbound, provider_sid, "web", conversation_id, "web", text)
+        if inbound is None:
+            return response.json({"status": "duplicate"}, status=200)
+        self._wake(key)
+        request.app.add_task(self._process(inbound, on_new_message))
+        return response.json({"status": "accepted", "id": inbound.id}, status=202)
+
+    async def _stream(self, request: Request):
+        conversation_id = request.args.get("conversation_id", "")
+        if not CONVERSATION_ID.fullmatch(conversation_id):
+            return error(400, "bad_conversation", "Reload the page to start a new conversation.")
+        key = self.store.conversation_key("web", conversation_id)
+        after_in, after_out = parse_cursor(request.headers.get("Last-Event-ID") or request.args.get("after", ""))
+        stream = await request.respond(
+            content_type="text/event-stream; charset=utf-8",
+            headers={**security_headers(self.settings), "X-Accel-Buffering": "no"},
+        )
+        wakeup = self._wakeups.setdefault(key, asyncio.Event())
+        deadline = time.monotonic() + STREAM_SECONDS
+        await stream.send("retry: 2000\n\n")
+        while time.monotonic() < deadline:
+            wakeup.clear()
+            for entry in await asyncio.to_thread(self.store.transcript, key, after_in, after_out):
+                if entry["kind"] == "person":
+                    after_in = entry["id"]
+                else:
+                    after_out = entry["id"]
+                data = json.dumps({"from": entry["kind"], "text": entry["text"]}, ensure_ascii=False)
+                await stream.send(f"id: {after_in}:{after_out}\nevent: message\ndata: {data}\n\n")
+            try:
+                await asyncio.wait_for(wakeup.wait(), timeout=HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                await stream.send(": keep-alive\n\n")
+        await stream.eof()
+
+    # ------------------------------------------------------------ processing
+    async def _recover(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        for inbound in await asyncio.to_thread(self.store.unprocessed, ("web",)):
+            await self._process(inbound, on_new_message)
+
+    async def _process(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        try:
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(
+                    inbound.text,
+                    collector,
+                    sender_id=inbound.conversation_key,
+                    input_channel=self.name(),
+                    message_id=inbound.provider_sid,
+                    metadata={"channel": "web"},
+                )
+            )
+            replies: List[str] = [message["text"] for message in collector.messages if message.get("text")]
+            ids = await asyncio.to_thread(self.store.complete_turn, inbound, replies)
+            for outbound_id in ids:
+                await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
+        except Exception:
+            logger.exception("A web chat message could not be processed; it stays in the inbox.")
+            return
+        self._wake(inbound.conversation_key)

@@ -1,0 +1,13 @@
+// Embeds the help line's chat on another site: <script src="https://HOTLINE/chat/embed.js" async></script>
+// The chat runs in an iframe from the help line's own origin, so the host page cannot read it.
+"use strict";
+(function () {
+  const script = document.currentScript;
+  const origin = new URL(script.src).origin;
+  const frame = document.createElement("iframe");
+  frame.src = origin + "/chat" + (script.dataset.lang ? "?lang=" + encodeURIComponent(script.dataset.lang) : "");
+  frame.title = script.dataset.title || "Help line chat";
+  frame.setAttribute("referrerpolicy", "no-referrer");
+  frame.style.cssText = "width:100%;max-width:420px;height:560px;border:1px solid #ccc;border-radius:8px";
+  script.parentNode.insertBefore(frame, script);
+})();

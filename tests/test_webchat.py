@@ -1,0 +1,144 @@
+"""The web chat in Debian's Chromium driven by Playwright, against the real servers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from bot.config import PROJECT_ROOT
+from bot.servers import RunningServers, hotline_servers
+
+MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.servers,
+    pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run 'make train' (make test does)"),
+]
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
+    workdir = tmp_path_factory.mktemp("webchat")
+    with hotline_servers(workdir, MODEL, {"HOTLINE_QUICK_EXIT_URL": "about:blank#left"}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: `make test` installs it with apt")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, servers):
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def say(page, text: str) -> None:
+    page.fill("#text", text)
+    page.keyboard.press("Enter")
+
+
+def test_send_a_message_and_see_the_reply_then_reload_and_resume(page, servers) -> None:
+    page.goto(f"{servers.url}/chat")
+    say(page, "hi")
+    page.wait_for_selector("li.msg.bot >> text=confidential", timeout=60_000)
+    assert page.locator("li.msg.person").first.inner_text() == "hi"
+    before = page.locator("li.msg").count()
+    page.reload()
+    # same history after the reload, nothing lost and nothing repeated
+    expect(page.locator("li.msg")).to_have_count(before, timeout=30_000)
+    say(page, "what are the signs of trafficking")
+    page.wait_for_selector("li.msg.bot >> text=Common signs", timeout=60_000)
+    assert page.locator("li.msg.person").all_inner_texts() == ["hi", "what are the signs of trafficking"]
+
+
+def test_text_that_looks_like_html_is_shown_as_text(page, servers) -> None:
+    page.goto(f"{servers.url}/chat")
+    attack = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+    say(page, attack)
+    page.wait_for_selector("li.msg.bot", timeout=60_000)
+    assert page.locator("li.msg.person").first.inner_text() == attack
+    assert page.locator("li.msg img, li.msg script").count() == 0
+    assert page.title() != "pwned"
+
+
+def test_quick_exit_clears_everything_and_leaves(page, servers) -> None:
+    page.goto(f"{servers.url}/chat")
+    say(page, "hello")
+    page.wait_for_selector("li.msg.bot", timeout=60_000)
+    assert page.evaluate("sessionStorage.length") == 1
+    assert page.evaluate("document.cookie") == ""
+    page.keyboard.press("Escape")
+    page.wait_for_url("about:blank#left", timeout=10_000)
+    page.goto(f"{servers.url}/chat/config.json")  # same origin again: nothing left behind
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_quick_exit_button_is_always_visible_and_reachable_by_keyboard(page, servers) -> None:
+    page.goto(f"{servers.url}/chat")
+    button = page.locator("#quick-exit")
+    assert button.is_visible()
+    for _ in range(20):
+        say(page, "x" * 5)
+    assert button.is_visible()  # header stays on screen while the log scrolls
+    page.focus("#quick-exit")
+    page.keyboard.press("Enter")
+    page.wait_for_url("about:blank#left", timeout=10_000)
+
+
+def test_arabic_page_renders_right_to_left_and_a_320px_screenshot(browser, servers) -> None:
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(f"{servers.url}/chat?lang=ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert page.locator("#quick-exit").inner_text() == "خروج سريع"
+    say(page, "مرحبا، أحتاج إلى مساعدة")
+    page.wait_for_selector("li.msg.bot", timeout=60_000)
+    bubble = page.locator("li.msg.person").first
+    assert bubble.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320  # nothing forces sideways scrolling on a small phone
+    page.screenshot(path=str(PROJECT_ROOT / "docs" / "webchat-320px-ar.png"), full_page=True)
+    context.close()
+
+
+def test_api_rejects_bad_input_with_clear_errors(servers) -> None:
+    def post(payload: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            f"{servers.url}/webchat/messages", data=json.dumps(payload).encode(), method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    conversation = uuid.uuid4().hex
+    assert post({"conversation_id": "nope", "client_id": "abcdefgh1", "text": "hi"})[0] == 400
+    status, body = post({"conversation_id": conversation, "client_id": "abcdefgh1", "text": "x" * 1001})
+    assert status == 413 and "1000" in body["message"]
+    statuses = [post({"conversation_id": conversation, "client_id": f"client-{i:04d}", "text": "hi"})[0] for i in range(10)]
+    assert statuses[:8] == [202] * 8 and statuses[-1] == 429
+    assert post({"conversation_id": conversation, "client_id": "client-0000", "text": "hi"})[0] in (200, 429)
