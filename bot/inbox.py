@@ -156,19 +156,38 @@ class MessageStore:
             return ids
 
     # ----------------------------------------------------------------- outbox
-    def pending(self) -> List[int]:
+    def pending(self, channels: Sequence[str]) -> List[int]:
+        """Replies of these channels waiting to be sent, oldest first."""
         with new_session(self._url) as session:
             return list(
                 session.execute(
-                    select(OutboundMessage.id).where(OutboundMessage.status == "pending").order_by(OutboundMessage.id)
+                    select(OutboundMessage.id)
+                    .where(OutboundMessage.status == "pending", OutboundMessage.channel.in_(channels))
+                    .order_by(OutboundMessage.id)
                 ).scalars()
             )
 
-    def outbound(self, outbound_id: int) -> Optional[Outbound]:
+    def release_interrupted(self) -> int:
+        """At start-up: replies a crash left half-sent go back to pending (sent at least once)."""
         with new_session(self._url) as session:
-            row = session.get(OutboundMessage, outbound_id)
-            if row is None or row.status != "pending":
+            result = session.execute(
+                update(OutboundMessage).where(OutboundMessage.status == "sending").values(status="pending")
+            )
+            session.commit()
+            return int(result.rowcount)
+
+    def claim(self, outbound_id: int) -> Optional[Outbound]:
+        """Take a pending reply for sending; None when it is not pending (someone else has it)."""
+        with new_session(self._url) as session:
+            claimed = session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == outbound_id, OutboundMessage.status == "pending")
+                .values(status="sending")
+            ).rowcount
+            session.commit()
+            if not claimed:
                 return None
+            row = session.get(OutboundMessage, outbound_id)
             return Outbound(
                 row.id,
                 row.conversation_key,

@@ -18,9 +18,9 @@ message gets an honest answer and its references are kept for counselors.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
@@ -40,6 +40,9 @@ from bot.twilio_api import DeliveryError, TwilioClient
 
 logger = logging.getLogger(__name__)
 
+# Turns run on a few workers, each conversation always on the same one (its messages keep their
+# order); webhooks only commit and answer, so they are never stuck behind the model.
+TURN_WORKERS = 1
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_BODY_BYTES = 64 * 1024
 # Twilio's own opt-out and opt-in keywords: after STOP the line sends nothing until START.
@@ -93,6 +96,19 @@ class TwilioHotlineInput(InputChannel):
 
     def __init__(self, runtime: Optional[TwilioRuntime] = None) -> None:
         self._runtime = runtime
+        self._queues: List[asyncio.Queue] = []
+
+    def _enqueue(self, inbound: Inbound) -> None:
+        index = zlib.crc32(inbound.conversation_key.encode()) % len(self._queues)
+        self._queues[index].put_nowait(inbound)
+
+    async def _work(self, app, queue: asyncio.Queue, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        while True:
+            inbound = await queue.get()
+            try:
+                await self._process(app, inbound, on_new_message)
+            finally:
+                queue.task_done()
 
     @property
     def runtime(self) -> TwilioRuntime:
@@ -144,12 +160,11 @@ class TwilioHotlineInput(InputChannel):
             if len(text) > self.runtime.settings.max_message_chars * 4:
                 return response.text("message too long", status=413)
             media = _media(params)
-            inbound = await asyncio.to_thread(
-                self.runtime.store.record_inbound, sid, channel_of(sender), sender, to, text, media
-            )
-            if inbound is None:
-                return response.text(EMPTY_TWIML, content_type="text/xml")  # a retry: already have it
-            request.app.add_task(self._process(request.app, inbound, on_new_message))
+            # Committed right here, without handing over to a thread: every hop back to the event
+            # loop could wait behind a turn's model inference, and Twilio is waiting for the answer.
+            inbound = self.runtime.store.record_inbound(sid, channel_of(sender), sender, to, text, media)
+            if inbound is not None:  # None: a retry of a message we already have
+                self._enqueue(inbound)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         @webhook.route("/status", methods=["POST"])
@@ -167,8 +182,11 @@ class TwilioHotlineInput(InputChannel):
             return response.text("", status=204)
 
         @webhook.listener("after_server_start")
-        async def recover(app, _loop) -> None:
-            app.add_task(self._recover(app, on_new_message))
+        async def start_workers(app, _loop) -> None:
+            self._queues = [asyncio.Queue() for _ in range(TURN_WORKERS)]
+            for queue in self._queues:
+                app.add_task(self._work(app, queue, on_new_message))
+            app.add_task(self._recover())
 
         return webhook
 
@@ -183,12 +201,14 @@ class TwilioHotlineInput(InputChannel):
         return None
 
     # ------------------------------------------------------------ processing
-    async def _recover(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """After a restart: finish the turns that never completed, send the replies still pending."""
-        for inbound in await asyncio.to_thread(self.runtime.store.unprocessed, ("sms", "whatsapp")):
-            await self._process(app, inbound, on_new_message)
-        for outbound_id in await asyncio.to_thread(self.runtime.store.pending):
-            await self._send(outbound_id)
+    async def _recover(self) -> None:
+        """After a restart: send the replies still pending, finish the turns that never completed."""
+        store = self.runtime.store
+        await asyncio.to_thread(store.release_interrupted)
+        pending = await asyncio.to_thread(store.pending, ("sms", "whatsapp"))
+        for inbound in await asyncio.to_thread(store.unprocessed, ("sms", "whatsapp")):
+            self._enqueue(inbound)
+        await self._send_in_order(pending)
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
@@ -208,6 +228,10 @@ class TwilioHotlineInput(InputChannel):
         except Exception:  # the message stays in the inbox and is retried at the next start
             logger.exception("A Twilio message could not be processed; it stays in the inbox.")
             return
+        # Sending waits on the network: it must not hold up the next turn.
+        asyncio.get_running_loop().create_task(self._send_in_order(outbound_ids))
+
+    async def _send_in_order(self, outbound_ids: List[int]) -> None:
         for outbound_id in outbound_ids:
             await self._send(outbound_id)
 
@@ -257,7 +281,7 @@ class TwilioHotlineInput(InputChannel):
 
     async def _send(self, outbound_id: int) -> None:
         store = self.runtime.store
-        outbound = await asyncio.to_thread(store.outbound, outbound_id)
+        outbound = await asyncio.to_thread(store.claim, outbound_id)
         if outbound is None:
             return
         blocked = await asyncio.to_thread(store.may_send, outbound.conversation_key, outbound.channel)

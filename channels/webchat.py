@@ -225,6 +225,8 @@ class WebChatInput(InputChannel):
 
     # ------------------------------------------------------------ processing
     async def _recover(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        for outbound_id in await asyncio.to_thread(self.store.pending, ("web",)):
+            await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
         for inbound in await asyncio.to_thread(self.store.unprocessed, ("web",)):
             await self._process(inbound, on_new_message)
 
@@ -243,7 +245,7 @@ class WebChatInput(InputChannel):
             )
             replies: List[str] = [message["text"] for message in collector.messages if message.get("text")]
             ids = await asyncio.to_thread(self.store.complete_turn, inbound, replies)
-            for outbound_id in ids:
+            for outbound_id in ids:  # on the web, "sent" means released to the page's stream
                 await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
         except Exception:
             logger.exception("A web chat message could not be processed; it stays in the inbox.")

@@ -75,7 +75,8 @@ class InboundMessage(Base):
 class OutboundMessage(Base):
     """A reply waiting to be sent, sent, or finally failed (outbox); visible to counselors later.
 
-    ``status``: pending -> sent -> delivered | undelivered | failed; ``suppressed`` after STOP.
+    ``status``: pending -> sending -> sent -> delivered | undelivered | failed; ``suppressed``
+    after STOP or outside WhatsApp's reply window.
     """
 
     __tablename__ = "outbound_messages"
