@@ -166,3 +166,19 @@ def test_a_crash_between_receipt_and_reply_still_answers_exactly_once(line: Line
     replies = line.wait_for_replies(sender, 3)
     line.settle()
     assert line.replies_to(sender) == replies and len(replies) == len(set(replies))
+
+
+def test_signed_status_callbacks_record_delivery_and_forged_ones_are_refused(line: Line) -> None:
+    sender = new_number()
+    line.text(sender, "hello")
+    line.wait_for_replies(sender, 3)
+    sent = [message for message in line.emulator.messages if message.to == sender]
+    assert all(message.status_callback == f"{PUBLIC_URL}/webhooks/twilio/status" for message in sent)
+    callback = {"MessageSid": sent[0].sid, "MessageStatus": "delivered", "AccountSid": TEST_ACCOUNT_SID}
+    status_url = f"{line.servers.url}/webhooks/twilio/status"
+    forged = dict(callback, MessageSid=sent[1].sid, MessageStatus="failed")
+    assert post_webhook(status_url, forged, "wrong-token", signature_url=f"{PUBLIC_URL}/webhooks/twilio/status")[0] == 403
+    assert post_webhook(status_url, callback, AUTH_TOKEN, signature_url=f"{PUBLIC_URL}/webhooks/twilio/status")[0] == 204
+    statuses = dict(line.rows("SELECT provider_sid, status FROM outbound_messages WHERE provider_sid IN (:a, :b)",
+                              a=sent[0].sid, b=sent[1].sid))
+    assert statuses == {sent[0].sid: "delivered", sent[1].sid: "sent"}

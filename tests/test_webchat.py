@@ -142,3 +142,53 @@ def test_api_rejects_bad_input_with_clear_errors(servers) -> None:
     statuses = [post({"conversation_id": conversation, "client_id": f"client-{i:04d}", "text": "hi"})[0] for i in range(10)]
     assert statuses[:8] == [202] * 8 and statuses[-1] == 429
     assert post({"conversation_id": conversation, "client_id": "client-0000", "text": "hi"})[0] in (200, 429)
+
+
+def _read_events(url: str, last_event_id: str | None, wanted: int, timeout: float = 60.0) -> list[tuple[str, dict]]:
+    """Read ``wanted`` message events from the stream, then drop the connection."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    headers = {"Accept": "text/event-stream"}
+    if last_event_id:
+        headers["Last-Event-ID"] = last_event_id
+    connection.request("GET", f"{parts.path}?{parts.query}", headers=headers)
+    stream = connection.getresponse()
+    events: list[tuple[str, dict]] = []
+    event_id, data = "", ""
+    while len(events) < wanted:
+        line = stream.readline().decode("utf-8").rstrip("\n")
+        if line.startswith("id: "):
+            event_id = line[4:]
+        elif line.startswith("data: "):
+            data = line[6:]
+        elif line == "" and data:
+            events.append((event_id, json.loads(data)))
+            data = ""
+    connection.close()  # the dropped connection
+    return events
+
+
+def test_a_dropped_stream_resumes_from_the_last_event_without_loss_or_repeats(servers) -> None:
+    conversation = uuid.uuid4().hex
+    url = f"{servers.url}/webchat/events?conversation_id={conversation}"
+
+    def post(text: str) -> None:
+        request = urllib.request.Request(
+            f"{servers.url}/webchat/messages", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"conversation_id": conversation, "client_id": uuid.uuid4().hex, "text": text}).encode(),
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
+    post("hi")
+    first = _read_events(url, None, wanted=4)  # the person's message and the first three replies
+    assert first[0][1] == {"from": "person", "text": "hi"}
+    last_id = first[-1][0]
+    post("what are the signs of trafficking")
+    resumed = _read_events(url, last_id, wanted=2)
+    assert resumed[0][1] == {"from": "person", "text": "what are the signs of trafficking"}
+    assert resumed[1][1]["from"] == "bot" and "Common signs" in resumed[1][1]["text"]
+    seen = [event_id for event_id, _ in first + resumed]
+    assert len(seen) == len(set(seen))
