@@ -24,13 +24,14 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.config import Settings, load_settings
+from channels.turns import take_turn
 from bot.crypto import Sealer
 from bot.inbox import Inbound, MessageStore
 from bot.numbers import HotlineNumber, load_numbers, lookup
@@ -219,9 +220,14 @@ class TwilioHotlineInput(InputChannel):
                 await asyncio.to_thread(self.runtime.store.set_opted_out, inbound.conversation_key, opted_out)
                 replies = []  # Twilio answers STOP/START itself; the line adds nothing
             else:
-                replies = await self._replies_from_tracker(app, inbound)
-                if replies is None:
-                    replies = await self._run_turn(inbound, on_new_message)
+                number = lookup(self.runtime.numbers, inbound.hotline_number)
+                metadata = {
+                    "channel": inbound.channel,
+                    "jurisdiction": number.jurisdiction,
+                    "language": number.language,
+                    "media_count": len(inbound.media),
+                }
+                replies = await take_turn(app, inbound, self.name(), on_new_message, metadata)
             split = split_for_whatsapp if inbound.channel == "whatsapp" else split_for_sms
             parts = [part for reply in replies for part in split(reply)]
             outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
@@ -234,43 +240,6 @@ class TwilioHotlineInput(InputChannel):
     async def _send_in_order(self, outbound_ids: List[int]) -> None:
         for outbound_id in outbound_ids:
             await self._send(outbound_id)
-
-    async def _run_turn(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> List[str]:
-        number = lookup(self.runtime.numbers, inbound.hotline_number)
-        collector = CollectingOutputChannel()
-        await on_new_message(
-            UserMessage(
-                inbound.text,
-                collector,
-                sender_id=inbound.conversation_key,
-                input_channel=self.name(),
-                message_id=inbound.provider_sid,
-                metadata={
-                    "channel": inbound.channel,
-                    "jurisdiction": number.jurisdiction,
-                    "language": number.language,
-                    "media_count": len(inbound.media),
-                },
-            )
-        )
-        return [message["text"] for message in collector.messages if message.get("text")]
-
-    async def _replies_from_tracker(self, app, inbound: Inbound) -> Optional[List[str]]:
-        """The replies of a turn Rasa already saved (crash after the turn, before the outbox)."""
-        tracker = await app.ctx.agent.tracker_store.retrieve(inbound.conversation_key)
-        if tracker is None:
-            return None
-        events = list(tracker.events)
-        for index, event in enumerate(events):
-            if getattr(event, "message_id", None) == inbound.provider_sid and event.type_name == "user":
-                replies = []
-                for later in events[index + 1 :]:
-                    if later.type_name == "user":
-                        break
-                    if later.type_name == "bot" and later.text:
-                        replies.append(later.text)
-                return replies
-        return None
 
     async def _media_reply(self, app, inbound: Inbound) -> List[str]:
         tracker = await app.ctx.agent.tracker_store.get_or_create_tracker(inbound.conversation_key)

@@ -23,7 +23,7 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
 from bot.inbox import Inbound, MessageStore
+from channels.turns import take_turn
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class WebChatInput(InputChannel):
 
         @webchat.listener("after_server_start")
         async def recover(app, _loop) -> None:
-            app.add_task(self._recover(on_new_message))
+            app.add_task(self._recover(app, on_new_message))
 
         return webchat
 
@@ -192,7 +193,7 @@ class WebChatInput(InputChannel):
         if inbound is None:
             return response.json({"status": "duplicate"}, status=200)
         self._wake(key)
-        request.app.add_task(self._process(inbound, on_new_message))
+        request.app.add_task(self._process(request.app, inbound, on_new_message))
         return response.json({"status": "accepted", "id": inbound.id}, status=202)
 
     async def _stream(self, request: Request):
@@ -224,26 +225,15 @@ class WebChatInput(InputChannel):
         await stream.eof()
 
     # ------------------------------------------------------------ processing
-    async def _recover(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _recover(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         for outbound_id in await asyncio.to_thread(self.store.pending, ("web",)):
             await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
         for inbound in await asyncio.to_thread(self.store.unprocessed, ("web",)):
-            await self._process(inbound, on_new_message)
+            await self._process(app, inbound, on_new_message)
 
-    async def _process(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    inbound.text,
-                    collector,
-                    sender_id=inbound.conversation_key,
-                    input_channel=self.name(),
-                    message_id=inbound.provider_sid,
-                    metadata={"channel": "web"},
-                )
-            )
-            replies: List[str] = [message["text"] for message in collector.messages if message.get("text")]
+            replies = await take_turn(app, inbound, self.name(), on_new_message, {"channel": "web"})
             ids = await asyncio.to_thread(self.store.complete_turn, inbound, replies)
             for outbound_id in ids:  # on the web, "sent" means released to the page's stream
                 await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
