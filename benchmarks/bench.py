@@ -18,7 +18,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Dict, List
 
 from bot.chat import send
 from bot.classify import Classifier, DEFAULT_MODEL
