@@ -52,6 +52,17 @@ class RunningServers:
     start_rasa: Callable[[], subprocess.Popen]
     processes: List[subprocess.Popen]
 
+    def rows(self, sql: str, **params) -> list:
+        """Rows of a read-only query on the servers' database (what tests check was stored)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return list(connection.execute(sa.text(sql), params))
+        finally:
+            engine.dispose()
+
     def kill_rasa(self) -> None:
         """SIGKILL the Rasa server, as a crash would."""
         rasa = self.processes[1]

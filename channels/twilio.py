@@ -22,7 +22,7 @@ import logging
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -147,13 +147,9 @@ class TwilioHotlineInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            rejection = self._reject_early(request)
-            if rejection is not None:
-                return rejection
-            params = self._verified_form(request)
-            if params is None:
-                logger.warning("Rejected a Twilio webhook with a missing or invalid signature.")
-                return response.text("invalid signature", status=403)
+            params = self._signed_params(request, "webhook")
+            if isinstance(params, HTTPResponse):
+                return params
             sid, sender, to = params.get("MessageSid", ""), params.get("From", ""), params.get("To", "")
             if not re.fullmatch(r"[A-Za-z0-9]{10,64}", sid) or not sender or not to:
                 return response.text("MessageSid, From and To are required", status=400)
@@ -170,13 +166,9 @@ class TwilioHotlineInput(InputChannel):
 
         @webhook.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
-            rejection = self._reject_early(request)
-            if rejection is not None:
-                return rejection
-            params = self._verified_form(request)
-            if params is None:
-                logger.warning("Rejected a Twilio status callback with a missing or invalid signature.")
-                return response.text("invalid signature", status=403)
+            params = self._signed_params(request, "status callback")
+            if isinstance(params, HTTPResponse):
+                return params
             state = params.get("MessageStatus", "")
             if state in {"delivered", "undelivered", "failed", "sent"}:
                 await asyncio.to_thread(self.runtime.store.record_delivery, params.get("MessageSid", ""), state)
@@ -190,6 +182,17 @@ class TwilioHotlineInput(InputChannel):
             app.add_task(self._recover())
 
         return webhook
+
+    def _signed_params(self, request: Request, what: str) -> Union[Dict[str, str], HTTPResponse]:
+        """The request's parameters when it is a well-formed, Twilio-signed form; else the refusal."""
+        rejection = self._reject_early(request)
+        if rejection is not None:
+            return rejection
+        params = self._verified_form(request)
+        if params is None:
+            logger.warning("Rejected a Twilio %s with a missing or invalid signature.", what)
+            return response.text("invalid signature", status=403)
+        return params
 
     def _reject_early(self, request: Request) -> Optional[HTTPResponse]:
         if self.runtime.validator is None:

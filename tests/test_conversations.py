@@ -11,11 +11,10 @@ import uuid
 from typing import Iterator, List
 
 import pytest
-import sqlalchemy as sa
 
 from bot.chat import send
 from bot.config import PROJECT_ROOT
-from bot.servers import hotline_servers
+from bot.servers import RunningServers, hotline_servers
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
 pytestmark = [
@@ -27,19 +26,12 @@ pytestmark = [
 class Server:
     """The running pair of servers and the database behind them."""
 
-    def __init__(self, url: str, database_url: str) -> None:
-        self.url = url
-        self.database_url = database_url
+    def __init__(self, running: RunningServers) -> None:
+        self.url = running.url
+        self.rows = running.rows
 
     def talk(self, sender: str, text: str) -> List[str]:
         return send(self.url, sender, text)
-
-    def rows(self, sql: str, **params) -> list:
-        engine = sa.create_engine(self.database_url)
-        with engine.connect() as connection:
-            result = list(connection.execute(sa.text(sql), params))
-        engine.dispose()
-        return result
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("servers")
     environment = {"HOTLINE_HANDOFF_NOTICE_INTERVAL": "300", "HOTLINE_DEFAULT_JURISDICTION": ""}
     with hotline_servers(workdir, MODEL, environment) as running:
-        yield Server(running.url, running.database_url)
+        yield Server(running)
     for name in ("rasa.log", "actions.log"):
         text = (workdir / name).read_text(encoding="utf-8", errors="replace")
         assert "nail salon" not in text and "pasaporte" not in text, f"message text leaked into {name}"

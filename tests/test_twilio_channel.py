@@ -7,7 +7,6 @@ import uuid
 from typing import Iterator, List
 
 import pytest
-import sqlalchemy as sa
 
 from bot.config import PROJECT_ROOT
 from bot.servers import RunningServers, hotline_servers
@@ -53,11 +52,7 @@ class Line:
         time.sleep(seconds)
 
     def rows(self, sql: str, **params) -> list:
-        engine = sa.create_engine(self.servers.database_url)
-        with engine.connect() as connection:
-            result = list(connection.execute(sa.text(sql), params))
-        engine.dispose()
-        return result
+        return self.servers.rows(sql, **params)
 
 
 @pytest.fixture(scope="module")
