@@ -38,7 +38,7 @@ run: install train
 	@echo ""
 	@echo "  Assistant (Rasa REST channel): http://localhost:5005/webhooks/rest/webhook"
 	@echo "  Web chat:                       http://localhost:5005/chat"
-	@echo "  Twilio SMS/WhatsApp webhook:    http://localhost:5005/webhooks/twilio/webhook (see README)"
+	@echo "  Twilio SMS/WhatsApp webhook:    http://localhost:5006/webhooks/twilio/webhook (see README)"
 	@echo "  Talk to it from another terminal:  $(BIN)/hotline chat"
 	@echo "  Stop everything with Ctrl-C."
 	@echo ""

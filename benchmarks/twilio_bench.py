@@ -1,6 +1,7 @@
 """``make bench`` (Twilio part): this channel against Rasa's built-in ``twilio`` channel.
 
-Same model, same action server, same tracker store; only the channel differs. Signed webhooks
+Same model, same action server, same tracker store; only the channel differs (ours as deployed:
+Twilio calls the receiver process, the Rasa server runs the turns from the inbox). Signed webhooks
 from 200 distinct senders, 16 at a time, while the Twilio emulator adds 100 ms to every
 outbound call. Measured: throughput (turns/s, a turn being complete when its last reply reaches
 the emulator), webhook ack latency and inbound-to-first-reply latency (p50/p95/p99).
@@ -97,8 +98,9 @@ def measure(scratch: Path, credentials: Path | None) -> Dict[str, float]:
             "HOTLINE_TWILIO_API_URL": emulator.base_url,
             "HOTLINE_PUBLIC_URL": PUBLIC_URL,
         }
-        with hotline_servers(scratch, DEFAULT_MODEL, environment, credentials=credentials) as servers:
-            return asyncio.run(drive(f"{servers.url}/webhooks/twilio/webhook", emulator))
+        ours = credentials is None  # ours: Twilio calls the receiver process; stock: the Rasa server
+        with hotline_servers(scratch, DEFAULT_MODEL, environment, credentials=credentials, twilio_receiver=ours) as servers:
+            return asyncio.run(drive(f"{servers.receiver_url or servers.url}/webhooks/twilio/webhook", emulator))
 
 
 def render(ours: Dict[str, float], stock: Dict[str, float]) -> str:
@@ -117,7 +119,7 @@ def render(ours: Dict[str, float], stock: Dict[str, float]) -> str:
             "",
             "| channel | turns | messages/turn | turns/s | webhook ack p50/p95/p99 (ms) | to first reply p50/p95/p99 (ms) |",
             "|---|---|---|---|---|---|",
-            row("this channel (`channels/twilio.py`)", ours),
+            row("this channel (`hotline twilio-receiver` + `channels/twilio.py`)", ours),
             row("Rasa built-in `twilio`", stock),
             "",
             f"Throughput ratio: {ours['throughput'] / stock['throughput']:.1f}x.",

@@ -1,4 +1,4 @@
-"""The ``hotline`` command: chat, classify, eval, secrets and database migrations."""
+"""The ``hotline`` command: chat, classify, eval, secrets, database migrations and the Twilio receiver."""
 
 from __future__ import annotations
 
@@ -75,6 +75,13 @@ def _secrets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _twilio_receiver(args: argparse.Namespace) -> int:
+    from channels.twilio_receiver import serve
+
+    serve(args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"])
     database.set_defaults(run=_db)
+
+    receiver = commands.add_parser(
+        "twilio-receiver", help="serve the Twilio webhooks: check, store and acknowledge (Rasa runs the turns)"
+    )
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=int, default=5006)
+    receiver.set_defaults(run=_twilio_receiver)
     return parser
 
 

@@ -113,6 +113,31 @@ class MessageStore:
             ).all()
             return [self._inbound(message, address) for message, address in rows]
 
+    def unprocessed_ids(self, channels: Sequence[str]) -> List[int]:
+        """Ids of the messages of these channels waiting for their turn, oldest first (cheap: no decryption)."""
+        with new_session(self._url) as session:
+            return list(
+                session.execute(
+                    select(InboundMessage.id)
+                    .join(ChannelAddress, ChannelAddress.conversation_key == InboundMessage.conversation_key)
+                    .where(InboundMessage.processed_at.is_(None), ChannelAddress.channel.in_(channels))
+                    .order_by(InboundMessage.id)
+                ).scalars()
+            )
+
+    def inbound(self, ids: Sequence[int]) -> List[Inbound]:
+        """These messages, still unprocessed ones only, oldest first."""
+        if not ids:
+            return []
+        with new_session(self._url) as session:
+            rows = session.execute(
+                select(InboundMessage, ChannelAddress)
+                .join(ChannelAddress, ChannelAddress.conversation_key == InboundMessage.conversation_key)
+                .where(InboundMessage.id.in_(list(ids)), InboundMessage.processed_at.is_(None))
+                .order_by(InboundMessage.id)
+            ).all()
+            return [self._inbound(message, address) for message, address in rows]
+
     def _inbound(self, row: InboundMessage, address: ChannelAddress) -> Inbound:
         media = json.loads(self._sealer.open(row.media_sealed)) if row.media_sealed else []
         return Inbound(
@@ -130,9 +155,19 @@ class MessageStore:
         """Store the turn's replies in the outbox and mark the message processed, atomically.
 
         The reply address comes with the message, so a turn that erased the conversation's
-        stored data can still confirm the erasure to the person.
+        stored data can still confirm the erasure to the person. Returns no ids when the message
+        was already completed (by another worker): a turn's replies are stored once.
         """
         with new_session(self._url) as session:
+            finished = session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == inbound.id, InboundMessage.processed_at.is_(None))
+                .values(processed_at=utcnow())
+            ).rowcount
+            if not finished and session.get(InboundMessage, inbound.id) is not None:
+                session.rollback()  # another worker completed this turn first: its replies stand
+                return []
+            # (a row that is gone was erased by this very turn: its confirmation must still go out)
             ids: List[int] = []
             address_sealed = self._sealer.seal(inbound.address)
             for text in replies:
@@ -149,9 +184,6 @@ class MessageStore:
                 session.add(row)
                 session.flush()
                 ids.append(row.id)
-            session.execute(
-                update(InboundMessage).where(InboundMessage.id == inbound.id).values(processed_at=utcnow())
-            )
             session.commit()
             return ids
 

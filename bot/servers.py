@@ -1,6 +1,6 @@
-"""Start the Rasa server and the action server as child processes (for tests and benchmarks).
+"""Start the Rasa server, the action server (and the Twilio receiver) as child processes.
 
-``make run`` uses the Procfile instead; this module gives tests and ``make bench`` the same two
+``make run`` uses the Procfile instead; this module gives tests and ``make bench`` the same
 servers on spare ports, with their own database and log files, and stops them afterwards.
 """
 
@@ -51,6 +51,7 @@ class RunningServers:
     logs: Path
     start_rasa: Callable[[], subprocess.Popen]
     processes: List[subprocess.Popen]
+    receiver_url: Optional[str] = None
 
     def rows(self, sql: str, **params) -> list:
         """Rows of a read-only query on the servers' database (what tests check was stored)."""
@@ -91,9 +92,10 @@ def hotline_servers(
     model: Path,
     extra_env: Optional[Dict[str, str]] = None,
     credentials: Optional[Path] = None,
+    twilio_receiver: bool = False,
 ) -> Iterator[RunningServers]:
     """The project's Rasa server and action server on spare ports (``credentials`` picks the
-    channels; the project's ``credentials.yml`` by default)."""
+    channels; the project's ``credentials.yml`` by default), and the Twilio receiver if asked."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / 'hotline.db'}"
     rasa_port, actions_port = free_port(), free_port()
@@ -133,9 +135,23 @@ def hotline_servers(
             )
 
         processes.append(start_rasa())
+        receiver_url = None
+        if twilio_receiver:
+            receiver_port = free_port()
+            receiver_url = f"http://127.0.0.1:{receiver_port}"
+            processes.append(
+                subprocess.Popen(
+                    [str(BIN / "hotline"), "twilio-receiver", "--port", str(receiver_port)],
+                    cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "receiver.log", "w"), stderr=subprocess.STDOUT,
+                )
+            )
         wait_for(f"http://127.0.0.1:{actions_port}/health", processes[0])
         wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1])
-        yield RunningServers(f"http://127.0.0.1:{rasa_port}", database_url, workdir, start_rasa, processes)
+        if receiver_url:
+            wait_for(f"{receiver_url}/health", processes[2])
+        yield RunningServers(
+            f"http://127.0.0.1:{rasa_port}", database_url, workdir, start_rasa, processes, receiver_url
+        )
     finally:
         _stop(processes)
 

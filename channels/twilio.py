@@ -9,10 +9,13 @@ Webhook ``POST /webhooks/twilio/webhook``:
 3. The bot's turn runs after the answer; its replies are stored in the outbox together with
    marking the message processed, then sent (SMS parts cut between sentences or words,
    WhatsApp up to 1600 characters) through ``bot.twilio_api`` with retries.
-After a crash, messages never completed are processed again at start-up (if Rasa had already
-saved the turn, its replies are taken from the tracker instead of running it twice), and
-pending replies are sent. STOP and its synonyms stop all messages until START; a media-only
-message gets an honest answer and its references are kept for counselors.
+Messages never completed are found by the inbox watcher (every ``INBOX_POLL_SECONDS``): those a
+separate receiver process committed (``channels.twilio_receiver``: the production entry point,
+whose answers never wait on the model), those a crash interrupted (if Rasa had already saved the
+turn, its replies are taken from the tracker instead of running it twice), and those whose turn
+failed (tried again with growing pauses). Pending replies are sent at start-up. STOP and its
+synonyms stop all messages until START; a media-only message gets an honest answer and its
+references are kept for counselors.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import zlib
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -42,8 +46,12 @@ from bot.twilio_api import DeliveryError, TwilioClient
 logger = logging.getLogger(__name__)
 
 # Turns run on a few workers, each conversation always on the same one (its messages keep their
-# order); webhooks only commit and answer, so they are never stuck behind the model.
+# order); webhooks only commit and answer.
 TURN_WORKERS = 1
+CHANNELS = ("sms", "whatsapp")
+INBOX_POLL_SECONDS = 0.25
+# A turn that raised is tried again after 5 s, 10 s, 20 s ... at most every 5 minutes.
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 5.0, 300.0
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_BODY_BYTES = 64 * 1024
 # Twilio's own opt-out and opt-in keywords: after STOP the line sends nothing until START.
@@ -95,11 +103,19 @@ class TwilioHotlineInput(InputChannel):
     def name(cls) -> str:
         return "twilio"
 
-    def __init__(self, runtime: Optional[TwilioRuntime] = None) -> None:
+    def __init__(self, runtime: Optional[TwilioRuntime] = None, process_turns: bool = True) -> None:
+        """``process_turns=False``: only receive (commit and acknowledge); a Rasa server's inbox
+        watcher runs the turns (``channels.twilio_receiver``)."""
         self._runtime = runtime
+        self._process_turns = process_turns
         self._queues: List[asyncio.Queue] = []
+        self._in_flight: Set[int] = set()
+        self._retry: Dict[int, Tuple[int, float]] = {}  # inbound id -> (failures, monotonic due time)
 
     def _enqueue(self, inbound: Inbound) -> None:
+        if not self._queues or inbound.id in self._in_flight:
+            return
+        self._in_flight.add(inbound.id)
         index = zlib.crc32(inbound.conversation_key.encode()) % len(self._queues)
         self._queues[index].put_nowait(inbound)
 
@@ -109,7 +125,22 @@ class TwilioHotlineInput(InputChannel):
             try:
                 await self._process(app, inbound, on_new_message)
             finally:
+                self._in_flight.discard(inbound.id)
                 queue.task_done()
+
+    async def _watch_inbox(self) -> None:
+        """Take up every message waiting in the inbox that no worker has (see the module docstring)."""
+        store = self.runtime.store
+        while True:
+            await asyncio.sleep(INBOX_POLL_SECONDS)
+            try:
+                now = time.monotonic()
+                ids = await asyncio.to_thread(store.unprocessed_ids, CHANNELS)
+                due = [i for i in ids if i not in self._in_flight and self._retry.get(i, (0, 0.0))[1] <= now]
+                for inbound in await asyncio.to_thread(store.inbound, due):
+                    self._enqueue(inbound)
+            except Exception:  # the database may be away for a moment: look again next time
+                logger.exception("Could not read the Twilio inbox; trying again.")
 
     @property
     def runtime(self) -> TwilioRuntime:
@@ -176,6 +207,8 @@ class TwilioHotlineInput(InputChannel):
 
         @webhook.listener("after_server_start")
         async def start_workers(app, _loop) -> None:
+            if not self._process_turns:
+                return
             self._queues = [asyncio.Queue() for _ in range(TURN_WORKERS)]
             for queue in self._queues:
                 app.add_task(self._work(app, queue, on_new_message))
@@ -206,12 +239,11 @@ class TwilioHotlineInput(InputChannel):
 
     # ------------------------------------------------------------ processing
     async def _recover(self) -> None:
-        """After a restart: send the replies still pending, finish the turns that never completed."""
+        """After a restart: send the replies still pending; then watch the inbox for turns to run."""
         store = self.runtime.store
         await asyncio.to_thread(store.release_interrupted)
-        pending = await asyncio.to_thread(store.pending, ("sms", "whatsapp"))
-        for inbound in await asyncio.to_thread(store.unprocessed, ("sms", "whatsapp")):
-            self._enqueue(inbound)
+        pending = await asyncio.to_thread(store.pending, CHANNELS)
+        asyncio.get_running_loop().create_task(self._watch_inbox())
         await self._send_in_order(pending)
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
@@ -234,9 +266,13 @@ class TwilioHotlineInput(InputChannel):
             split = split_for_whatsapp if inbound.channel == "whatsapp" else split_for_sms
             parts = [part for reply in replies for part in split(reply)]
             outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
-        except Exception:  # the message stays in the inbox and is retried at the next start
-            logger.exception("A Twilio message could not be processed; it stays in the inbox.")
+        except Exception:  # the message stays in the inbox; the watcher tries it again later
+            failures = self._retry.get(inbound.id, (0, 0.0))[0] + 1
+            pause = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (failures - 1))
+            self._retry[inbound.id] = (failures, time.monotonic() + pause)
+            logger.exception("A Twilio message could not be processed (%d times); trying again in %.0f s.", failures, pause)
             return
+        self._retry.pop(inbound.id, None)
         # Sending waits on the network: it must not hold up the next turn.
         asyncio.get_running_loop().create_task(self._send_in_order(outbound_ids))
 

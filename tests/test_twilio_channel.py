@@ -1,4 +1,8 @@
-"""The Twilio SMS/WhatsApp channel against the real servers and the project's Twilio emulator."""
+"""The Twilio SMS/WhatsApp channel against the real servers and the project's Twilio emulator.
+
+Messages go to the receiver process (``hotline twilio-receiver``, the production entry point)
+unless a test says otherwise; the Rasa server's own webhook is exercised too.
+"""
 
 from __future__ import annotations
 
@@ -30,11 +34,19 @@ class Line:
 
     @property
     def webhook(self) -> str:
+        return f"{self.servers.receiver_url}/webhooks/twilio/webhook"
+
+    @property
+    def rasa_webhook(self) -> str:
         return f"{self.servers.url}/webhooks/twilio/webhook"
 
-    def text(self, sender: str, body: str, to: str = US_EN, sid: str | None = None, **extra) -> tuple[int, str]:
+    def text(
+        self, sender: str, body: str, to: str = US_EN, sid: str | None = None, via: str | None = None, **extra
+    ) -> tuple[int, str]:
         params = inbound_sms_params(sender, to, body, message_sid=sid, **extra)
-        return post_webhook(self.webhook, params, AUTH_TOKEN, signature_url=f"{PUBLIC_URL}/webhooks/twilio/webhook")
+        return post_webhook(
+            via or self.webhook, params, AUTH_TOKEN, signature_url=f"{PUBLIC_URL}/webhooks/twilio/webhook"
+        )
 
     def replies_to(self, address: str) -> List[str]:
         return [message.body for message in self.emulator.messages if message.to == address]
@@ -66,9 +78,9 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
             "HOTLINE_DEFAULT_JURISDICTION": "",
         }
         workdir = tmp_path_factory.mktemp("twilio")
-        with hotline_servers(workdir, MODEL, environment) as servers:
+        with hotline_servers(workdir, MODEL, environment, twilio_receiver=True) as servers:
             yield Line(servers, emulator)
-        for name in ("rasa.log", "actions.log"):
+        for name in ("rasa.log", "actions.log", "receiver.log"):
             log = (workdir / name).read_text(encoding="utf-8", errors="replace")
             assert "+1555" not in log and "pistola" not in log, f"a number or message text leaked into {name}"
 
@@ -77,11 +89,19 @@ def new_number() -> str:
     return "+1555" + str(uuid.uuid4().int)[:7]
 
 
-def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(line: Line) -> None:
+@pytest.mark.parametrize("entry", ["receiver", "rasa"])
+def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(line: Line, entry: str) -> None:
+    webhook = line.webhook if entry == "receiver" else line.rasa_webhook
     params = inbound_sms_params(new_number(), US_EN, "hi")
-    assert post_webhook(line.webhook, params, "not-the-token", signature_url=f"{PUBLIC_URL}/webhooks/twilio/webhook")[0] == 403
-    assert post_webhook(line.webhook, params, AUTH_TOKEN)[0] == 403  # signed for the wrong (internal) URL
+    assert post_webhook(webhook, params, "not-the-token", signature_url=f"{PUBLIC_URL}/webhooks/twilio/webhook")[0] == 403
+    assert post_webhook(webhook, params, AUTH_TOKEN)[0] == 403  # signed for the wrong (internal) URL
     assert line.rows("SELECT count(*) FROM inbound_messages WHERE provider_sid = :s", s=params["MessageSid"]) == [(0,)]
+
+
+def test_the_rasa_servers_own_webhook_answers_too(line: Line) -> None:
+    sender = new_number()
+    assert line.text(sender, "hello", via=line.rasa_webhook)[0] == 200
+    assert "confidential" in " ".join(line.wait_for_replies(sender, 3))
 
 
 def test_a_message_is_answered_from_the_number_it_was_sent_to_and_stored_only_sealed(line: Line) -> None:
@@ -151,9 +171,21 @@ def test_a_media_only_message_gets_an_honest_answer_and_is_kept_for_counselors(l
     assert media_url not in sealed
 
 
+def test_messages_received_while_rasa_is_down_are_answered_once_when_it_is_back(line: Line) -> None:
+    sender, sid = new_number(), new_sid("SM")
+    line.servers.kill_rasa()
+    assert line.text(sender, "hi", sid=sid)[0] == 200
+    assert line.text(sender, "hi", sid=sid)[0] == 200  # Twilio's retry while we are down
+    assert line.rows("SELECT processed_at FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(None,)]
+    line.servers.restart_rasa()
+    replies = line.wait_for_replies(sender, 3)
+    line.settle()
+    assert line.replies_to(sender) == replies and len(replies) == len(set(replies))
+
+
 def test_a_crash_between_receipt_and_reply_still_answers_exactly_once(line: Line) -> None:
     sender, sid = new_number(), new_sid("SM")
-    assert line.text(sender, "hi", sid=sid)[0] == 200
+    assert line.text(sender, "hi", sid=sid, via=line.rasa_webhook)[0] == 200
     line.servers.kill_rasa()
     assert line.rows("SELECT processed_at FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(None,)]
     assert line.replies_to(sender) == []
@@ -170,7 +202,7 @@ def test_signed_status_callbacks_record_delivery_and_forged_ones_are_refused(lin
     sent = [message for message in line.emulator.messages if message.to == sender]
     assert all(message.status_callback == f"{PUBLIC_URL}/webhooks/twilio/status" for message in sent)
     callback = {"MessageSid": sent[0].sid, "MessageStatus": "delivered", "AccountSid": TEST_ACCOUNT_SID}
-    status_url = f"{line.servers.url}/webhooks/twilio/status"
+    status_url = f"{line.servers.receiver_url}/webhooks/twilio/status"
     forged = dict(callback, MessageSid=sent[1].sid, MessageStatus="failed")
     assert post_webhook(status_url, forged, "wrong-token", signature_url=f"{PUBLIC_URL}/webhooks/twilio/status")[0] == 403
     assert post_webhook(status_url, callback, AUTH_TOKEN, signature_url=f"{PUBLIC_URL}/webhooks/twilio/status")[0] == 204

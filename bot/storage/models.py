@@ -34,6 +34,82 @@ class Escalation(Base):
     summary = sa.Column(sa.JSON, nullable=False, default=dict)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # the queue (see bot.handoff_queue): status queued -> with_counselor -> closed, or returned to the bot
+    queued_at = sa.Column(sa.DateTime, nullable=True, default=utcnow)
+    claimed_at = sa.Column(sa.DateTime, nullable=True)
+    closed_at = sa.Column(sa.DateTime, nullable=True)
+    counselor_id = sa.Column(sa.Integer, nullable=True, index=True)
+    hotline_number = sa.Column(sa.String(64), nullable=True)
+    last_person_at = sa.Column(sa.DateTime, nullable=True, default=utcnow)
+    wait_notice_at = sa.Column(sa.DateTime, nullable=True)
+    wait_notice_position = sa.Column(sa.Integer, nullable=True)
+    closed_reason = sa.Column(sa.String(32), nullable=True)
+    wrapup = sa.Column(sa.JSON, nullable=True)
+
+
+class Counselor(Base):
+    """A console account. ``role`` is one of the roles in ``bot/console/permissions.yml``;
+    ``languages`` a comma-separated list of ISO 639-1 codes the person answers in.
+    The password is an argon2 hash; the TOTP secret is stored sealed."""
+
+    __tablename__ = "counselors"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    username = sa.Column(sa.String(64), nullable=False, unique=True)
+    display_name = sa.Column(sa.String(128), nullable=False)
+    role = sa.Column(sa.String(16), nullable=False)
+    languages = sa.Column(sa.String(128), nullable=False, default="")
+    password_hash = sa.Column(sa.String(255), nullable=False)
+    must_change_password = sa.Column(sa.Boolean, nullable=False, default=True)
+    totp_secret_sealed = sa.Column(sa.Text, nullable=True)
+    totp_enrolled = sa.Column(sa.Boolean, nullable=False, default=False)
+    totp_last_step = sa.Column(sa.Integer, nullable=True)
+    active = sa.Column(sa.Boolean, nullable=False, default=True)
+    failed_logins = sa.Column(sa.Integer, nullable=False, default=0)
+    locked_until = sa.Column(sa.DateTime, nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    last_seen_at = sa.Column(sa.DateTime, nullable=True)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: only a hash of the cookie's token is stored."""
+
+    __tablename__ = "console_sessions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+    counselor_id = sa.Column(sa.Integer, nullable=False, index=True)
+    csrf_token = sa.Column(sa.String(64), nullable=False)
+    second_factor_done = sa.Column(sa.Boolean, nullable=False, default=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    last_seen_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class CaseNote(Base):
+    """An internal note on an escalation: counselors only, never sent to the person (sealed)."""
+
+    __tablename__ = "case_notes"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    escalation_id = sa.Column(sa.Integer, nullable=False, index=True)
+    counselor_id = sa.Column(sa.Integer, nullable=False)
+    body_sealed = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One entry of the append-only audit log; ``entry_hash`` chains it to the one before."""
+
+    __tablename__ = "audit_log"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    actor = sa.Column(sa.String(64), nullable=False)
+    action = sa.Column(sa.String(64), nullable=False)
+    target = sa.Column(sa.String(128), nullable=False)
+    detail = sa.Column(sa.Text, nullable=False, default="{}")
+    prev_hash = sa.Column(sa.String(64), nullable=False)
+    entry_hash = sa.Column(sa.String(64), nullable=False, unique=True)
 
 
 class ChannelAddress(Base):
@@ -92,5 +168,7 @@ class OutboundMessage(Base):
     provider_sid = sa.Column(sa.String(64), nullable=True, index=True)
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
     last_error = sa.Column(sa.String(255), nullable=True)
+    author = sa.Column(sa.String(16), nullable=False, default="bot", server_default="bot")  # bot | counselor
+    counselor_id = sa.Column(sa.Integer, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
