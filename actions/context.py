@@ -2,8 +2,10 @@
 
 It sets the language (kept per conversation, see ``bot.language``), the jurisdiction (from the
 channel, or a place the person names), the indicators and danger seen so far, whether a child
-was mentioned, and the misunderstanding count. It sends nothing: Rasa drops messages from slot
-mapping actions (the first-contact notice is sent by ``actions.base.HotlineAction``).
+was mentioned, and the misunderstanding count; and it follows the escalation queue (``handoff``:
+``queued`` or ``with_counselor`` while a person handles the conversation, cleared once a counselor
+returned it to the bot or closed it). It sends nothing: Rasa drops messages from slot mapping
+actions (the first-contact notice is sent by ``actions.base.HotlineAction``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import knowledge, latest_intent, latest_user_metadata, settings
+from bot import handoff_queue
 from bot.language import Detection, conversation_language, requested_language
 from bot.safety import mentions_child
 
@@ -83,4 +86,7 @@ class ActionTrackContext(Action):
         update("fallback_count", float(misunderstandings + 1 if intent in MISUNDERSTOOD_INTENTS else 0))
         if tracker.get_slot("delete_pending") and intent not in DELETE_CONFIRMATION_INTENTS:
             update("delete_pending", False)
+        if tracker.get_slot("handoff"):
+            handled = handoff_queue.open_for(config.database_url, tracker.sender_id)
+            update("handoff", handled.status if handled is not None else None)
         return events

@@ -13,9 +13,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
-from actions.common import handoff_summary, jurisdiction_of, language_of, say, settings
-from actions.handoff import HANDOFF_QUEUED, notice_time
-from bot.escalation import escalate
+from actions.common import say
+from actions.handoff import HANDOFF_QUEUED, notice_time, record_request, tell_place_in_line
 
 
 class ActionEmergency(HotlineAction):
@@ -27,22 +26,14 @@ class ActionEmergency(HotlineAction):
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, "utter_emergency")
         say(dispatcher, "utter_emergency_safety_check")
-        already_handed_over = bool(tracker.get_slot("handoff"))
-        escalate(
-            settings().database_url,
-            tracker.sender_id,
-            reason="emergency",
-            language=language_of(tracker),
-            jurisdiction=jurisdiction_of(tracker),
-            summary=handoff_summary(tracker, danger=True),
-            requested=True,
-            channel=tracker.get_latest_input_channel() or "unknown",
-        )
+        already_handed_over = tracker.get_slot("handoff")
+        escalation_id = record_request(tracker, reason="emergency", danger=True)
         if not already_handed_over:
             say(dispatcher, "utter_handoff_urgent")
+            tell_place_in_line(dispatcher, tracker, escalation_id, only_if_closed=True)
         events: List[EventType] = [
             SlotSet("danger_seen", True),
-            SlotSet("handoff", HANDOFF_QUEUED),
+            SlotSet("handoff", already_handed_over or HANDOFF_QUEUED),
             SlotSet("handoff_notice_at", notice_time()),
         ]
         if tracker.active_loop.get("name"):

@@ -1,6 +1,9 @@
 """Handoff to a person: record the request through ``bot.escalation`` and pause the bot.
 
-``action_handoff`` escalates (talk_to_human, HELP/AYUDA, a yes to an offer of a counselor).
+``action_handoff`` escalates (talk_to_human, HELP/AYUDA, a yes to an offer of a counselor) and
+tells the person honestly where they stand: their place in line and the expected wait (or that
+it cannot be estimated), or, out of the team's opening hours, that the request waits for the next
+shift, with the emergency number and the other help lines of the knowledge base.
 ``action_handoff_turn`` answers while the conversation waits for a person: the bot stays quiet,
 updates the request with what the person adds, thanks them once for the first thing they add
 after the handoff (so an answer to the safety check is not met with silence), and repeats the
@@ -10,8 +13,10 @@ seen by others), or straight away when the person asks for a person again.
 
 from __future__ import annotations
 
+import functools
+import math
 import time
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -24,10 +29,13 @@ from actions.common import (
     language_of,
     last_bot_response,
     latest_intent,
+    latest_user_metadata,
     say,
     settings,
 )
+from bot import handoff_queue
 from bot.escalation import escalate
+from bot.opening_hours import Schedule, is_open, load_schedules
 
 HANDOFF_QUEUED = "queued"
 ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
@@ -39,17 +47,55 @@ def notice_time() -> float:
     return time.time()
 
 
-def record_request(tracker: Tracker, reason: str) -> None:
-    escalate(
+@functools.lru_cache(maxsize=1)
+def schedules() -> Dict[str, Schedule]:
+    """The team's opening hours, loaded on first use."""
+    return load_schedules(settings().opening_hours_file)
+
+
+def hotline_number_of(tracker: Tracker) -> Optional[str]:
+    """The number (or ``web``) the person wrote to, as the channel reported it."""
+    return latest_user_metadata(tracker).get("hotline_number")
+
+
+def record_request(tracker: Tracker, reason: str, danger: Optional[bool] = None) -> int:
+    """Open or update the conversation's escalation; its id."""
+    row = escalate(
         settings().database_url,
         tracker.sender_id,
         reason=reason,
         language=language_of(tracker),
         jurisdiction=jurisdiction_of(tracker),
-        summary=handoff_summary(tracker),
+        summary=handoff_summary(tracker, danger=danger),
         requested=True,
         channel=tracker.get_latest_input_channel() or "unknown",
+        hotline_number=hotline_number_of(tracker),
     )
+    return int(row.id)
+
+
+def tell_place_in_line(
+    dispatcher: CollectingDispatcher, tracker: Tracker, escalation_id: int, only_if_closed: bool = False
+) -> None:
+    """Out of hours: say so, with the alternatives. Otherwise the place in line and the real wait
+    (not after an emergency message, which already holds three texts and is first in line)."""
+    url = settings().database_url
+    if not is_open(schedules(), hotline_number_of(tracker)):
+        say(dispatcher, "utter_queue_out_of_hours")
+        if not only_if_closed:  # (an emergency reply has just given the number)
+            say(dispatcher, "utter_emergency")
+        return
+    if only_if_closed:
+        return
+    place = handoff_queue.position(url, escalation_id)
+    if place is None:  # already with a counselor
+        return
+    wait = handoff_queue.estimated_wait_seconds(url, place)
+    if wait is None:
+        say(dispatcher, "utter_queue_place_no_estimate", position=place)
+    else:
+        say(dispatcher, "utter_queue_place", position=place, wait=max(1, math.ceil(wait / 60)))
+    handoff_queue.record_wait_notice(url, escalation_id, place)
 
 
 class ActionHandoff(HotlineAction):
@@ -57,8 +103,9 @@ class ActionHandoff(HotlineAction):
         return "action_handoff"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        record_request(tracker, reason="requested")
+        escalation_id = record_request(tracker, reason="requested")
         say(dispatcher, "utter_handoff_recorded")
+        tell_place_in_line(dispatcher, tracker, escalation_id)
         events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED), SlotSet("handoff_notice_at", notice_time())]
         if tracker.active_loop.get("name"):
             events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
@@ -70,11 +117,14 @@ class ActionHandoffTurn(HotlineAction):
         return "action_handoff_turn"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        record_request(tracker, reason="requested")
+        escalation_id = record_request(tracker, reason="requested")
+        if tracker.get_slot("handoff") == handoff_queue.WITH_COUNSELOR:
+            return []  # a counselor is answering: the bot says nothing at all
         last_notice = float(tracker.get_slot("handoff_notice_at") or 0.0)
         asked_again = latest_intent(tracker) in ASKING_FOR_PERSON_INTENTS
         if asked_again or notice_time() - last_notice >= settings().handoff_notice_interval_s:
             say(dispatcher, "utter_handoff_waiting")
+            tell_place_in_line(dispatcher, tracker, escalation_id)
             return [SlotSet("handoff_notice_at", notice_time())]
         if last_bot_response(tracker) in HANDOFF_ANNOUNCEMENTS:
             say(dispatcher, "utter_handoff_noted")

@@ -1,14 +1,21 @@
-"""The ``hotline`` command: chat, classify, eval, secrets, database migrations and the Twilio receiver."""
+"""The ``hotline`` command: chat, classify, eval, secrets, database migrations, the Twilio receiver,
+console accounts and the audit log."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from bot.config import PROJECT_ROOT, load_settings
+from bot.errors import HotlineError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.console.accounts import CounselorInfo
+    from bot.crypto import Sealer
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -82,6 +89,114 @@ def _twilio_receiver(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A refused account or audit action prints its reason and exits 1 instead of a traceback."""
+
+    @functools.wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except HotlineError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
+def _sealer() -> "Sealer":
+    from bot.crypto import Sealer
+
+    return Sealer(load_settings().require_secret_key())
+
+
+def _audit_cli(action: str, counselor: "CounselorInfo", **detail: Any) -> None:
+    """Every account change made from the command line is audited with actor ``cli``."""
+    from bot.audit import record
+
+    record(load_settings().database_url, "cli", action, f"counselor:{counselor.id}",
+           {"username": counselor.username, **detail})
+
+
+@_reports_errors
+def _counselor_add(args: argparse.Namespace) -> int:
+    from bot.console.accounts import create_counselor
+
+    settings = load_settings()
+    languages = args.languages or ",".join(settings.languages)
+    counselor, password = create_counselor(
+        settings.database_url, _sealer(), args.username, args.name, args.role, languages
+    )
+    _audit_cli("counselor.add", counselor, role=counselor.role, languages=list(counselor.languages))
+    print(f"created {counselor.role} {counselor.username!r} (id {counselor.id})")
+    print(f"one-time password: {password}  (shown once; it must be changed at first sign-in)")
+    return 0
+
+
+@_reports_errors
+def _counselor_disable(args: argparse.Namespace) -> int:
+    from bot.console.accounts import disable_counselor
+
+    counselor = disable_counselor(load_settings().database_url, args.username)
+    _audit_cli("counselor.disable", counselor)
+    print(f"disabled {counselor.username!r} and signed out its sessions")
+    return 0
+
+
+@_reports_errors
+def _counselor_reset_2fa(args: argparse.Namespace) -> int:
+    from bot.console.accounts import reset_second_factor
+
+    counselor = reset_second_factor(load_settings().database_url, args.username)
+    _audit_cli("counselor.reset_2fa", counselor)
+    print(f"reset the second factor of {counselor.username!r}: it enrols again at the next sign-in; sessions ended")
+    return 0
+
+
+@_reports_errors
+def _counselor_list(args: argparse.Namespace) -> int:
+    from bot.console.accounts import list_counselors
+
+    counselors = list_counselors(load_settings().database_url)
+    if not counselors:
+        print("no counselor accounts yet (create the first admin with 'hotline admin init')")
+    for c in counselors:
+        state = "active" if c.active else "disabled"
+        second_factor = "2fa" if c.totp_enrolled else "no-2fa"
+        extra = " must-change-password" if c.must_change_password else ""
+        print(f"{c.id:>4}  {c.username:<24} {c.role:<11} {','.join(c.languages):<12} {state:<8} {second_factor}{extra}")
+    return 0
+
+
+@_reports_errors
+def _admin_init(args: argparse.Namespace) -> int:
+    from bot.console.accounts import FIRST_ADMIN_USERNAME, ensure_first_admin, list_counselors
+
+    url = load_settings().database_url
+    password = ensure_first_admin(url, _sealer())
+    if password is None:
+        print("counselor accounts already exist; nothing to do")
+        return 0
+    admin = next(c for c in list_counselors(url) if c.username == FIRST_ADMIN_USERNAME)
+    _audit_cli("counselor.add", admin, role=admin.role, first_admin=True)
+    print(f"First sign-in: user {FIRST_ADMIN_USERNAME}, one-time password {password} (change it at first sign-in)")
+    return 0
+
+
+@_reports_errors
+def _audit_verify(args: argparse.Namespace) -> int:
+    from bot.audit import verify
+
+    result = verify(load_settings().database_url, expected_head=args.head)
+    if not result.ok:
+        where = f" at entry {result.first_bad_id}" if result.first_bad_id is not None else ""
+        print(f"audit log broken{where}: {result.problem}", file=sys.stderr)
+        return 1
+    print(f"audit log intact: {result.entries} entries")
+    if result.head:
+        print(f"head: {result.head} (keep it elsewhere; 'hotline audit verify --head' then detects deleted last entries)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +232,31 @@ def build_parser() -> argparse.ArgumentParser:
     receiver.add_argument("--host", default="127.0.0.1")
     receiver.add_argument("--port", type=int, default=5006)
     receiver.set_defaults(run=_twilio_receiver)
+
+    counselor = commands.add_parser("counselor", help="console accounts: add, disable, reset-2fa, list")
+    counselor_actions = counselor.add_subparsers(dest="action", required=True)
+    add = counselor_actions.add_parser("add", help="create an account and print its one-time password once")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="display name shown to colleagues")
+    add.add_argument("--role", required=True, help="counselor, supervisor or admin (bot/console/permissions.yml)")
+    add.add_argument("--languages", help="ISO 639-1 codes, e.g. en,es (default: HOTLINE_LANGUAGES)")
+    add.set_defaults(run=_counselor_add)
+    disable = counselor_actions.add_parser("disable", help="disable an account and sign it out everywhere")
+    disable.add_argument("username")
+    disable.set_defaults(run=_counselor_disable)
+    reset = counselor_actions.add_parser("reset-2fa", help="forget the second factor; the next sign-in enrols again")
+    reset.add_argument("username")
+    reset.set_defaults(run=_counselor_reset_2fa)
+    counselor_actions.add_parser("list", help="every account with its role and state").set_defaults(run=_counselor_list)
+
+    admin = commands.add_parser("admin", help="first start of the console")
+    admin.add_argument("action", choices=["init"], help="create user 'admin' when there is no account yet")
+    admin.set_defaults(run=_admin_init)
+
+    audit = commands.add_parser("audit", help="the hash-chained audit log")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("--head", help="a head hash printed earlier; fails if it is no longer in the log")
+    audit.set_defaults(run=_audit_verify)
     return parser
 
 

@@ -40,6 +40,10 @@ class Settings:
     max_message_chars: int
     quick_exit_url: str
     webchat_frame_ancestors: str
+    opening_hours_file: Path
+    silence_close_s: int
+    routing_grace_s: int
+    console_idle_timeout_s: int
 
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
@@ -138,6 +142,11 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         max_message_chars=_positive_int(environ, "HOTLINE_MAX_MESSAGE_CHARS", 1600),
         quick_exit_url=_env(environ, "HOTLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather+today"),
         webchat_frame_ancestors=_env(environ, "HOTLINE_WEBCHAT_FRAME_ANCESTORS", "'self'"),
+        opening_hours_file=Path(_env(environ, "HOTLINE_OPENING_HOURS_FILE", str(PROJECT_ROOT / "opening_hours.yml"))),
+        # The US national hotline closes a conversation after 15 minutes without an answer.
+        silence_close_s=_positive_int(environ, "HOTLINE_SILENCE_CLOSE", 15 * 60),
+        routing_grace_s=_positive_int(environ, "HOTLINE_ROUTING_GRACE", 120),
+        console_idle_timeout_s=_positive_int(environ, "HOTLINE_CONSOLE_IDLE_TIMEOUT", 30 * 60),
     )
 
 

@@ -30,10 +30,19 @@ def _derive(master_key: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master_key)
 
 
+PHONE_FORMATTING = frozenset("+0123456789 ()-.")
+
+
 def normalise_address(address: str) -> str:
-    """``whatsapp:+1 (555) 010-0000`` and ``whatsapp:+15550100000`` are the same address."""
+    """``whatsapp:+1 (555) 010-0000`` and ``whatsapp:+15550100000`` are the same address.
+
+    Only phone numbers lose their formatting; any other address (a web chat's random id) is kept
+    exactly, so two different ids can never become one conversation.
+    """
     address = address.strip()
     prefix, _, number = address.rpartition(":")
+    if not number or not set(number) <= PHONE_FORMATTING:
+        return address
     digits = "".join(char for char in number if char.isdigit() or char == "+")
     return f"{prefix.lower()}:{digits}" if prefix else digits
 

@@ -3,7 +3,9 @@
     HotlineError
     ├── ConfigError          a setting is missing or has a bad value (names the setting)
     ├── CatalogError         a response catalog is missing a key or is malformed
-    └── KnowledgeBaseError   a knowledge-base file breaks its schema
+    ├── KnowledgeBaseError   a knowledge-base file breaks its schema
+    ├── AccountError         a console account cannot be created or changed as asked
+    └── AuditError           an audit entry was refused (its detail is not plain, personal-data-free data)
 
 Messages name settings, files and keys; never a person's message text or phone number.
 """
@@ -23,3 +25,11 @@ class CatalogError(HotlineError):
 
 class KnowledgeBaseError(HotlineError):
     """A knowledge-base file in ``bot/knowledge/data/`` breaks its schema."""
+
+
+class AccountError(HotlineError):
+    """A console account cannot be created or changed as asked (names the field, never a password)."""
+
+
+class AuditError(HotlineError):
+    """An audit entry was refused: fields too long, or a detail that is not plain data or looks personal."""

@@ -2,7 +2,7 @@
 
 :func:`escalate` records (or raises the priority of) the open request for a conversation, with
 language, jurisdiction and a handoff summary; :func:`erase_conversation` removes every record of
-a conversation. The queue and console of a later stage read these rows.
+a conversation. ``bot.handoff_queue`` moves the rows through the queue.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select
 
+from bot.handoff_queue import OPEN_STATUSES, QUEUED
 from bot.storage.db import new_session
 from bot.storage.models import Escalation, utcnow
-
-OPEN_STATUSES = ("queued", "with_counselor")
 
 
 class Priority(IntEnum):
@@ -66,13 +65,16 @@ def escalate(
     summary: HandoffSummary,
     requested: bool,
     channel: str = "unknown",
+    hotline_number: Optional[str] = None,
 ) -> Escalation:
     """Record a request for a counselor, or update the conversation's open one.
 
-    An open request keeps its place in the queue (its ``created_at``) and only ever moves up in
-    priority; its summary is replaced by the newer, fuller one.
+    An open request keeps its place in the queue (its ``queued_at``) and only ever moves up in
+    priority; its summary is replaced by the newer, fuller one. Every call is a message from the
+    person, so it also marks them as present (the silence timer starts again).
     """
     priority = priority_for(summary, requested)
+    now = utcnow()
     with new_session(database_url) as session:
         existing = session.execute(
             select(Escalation)
@@ -83,12 +85,15 @@ def escalate(
             existing = Escalation(
                 conversation_id=conversation_id,
                 channel=channel,
-                status="queued",
+                status=QUEUED,
                 priority=int(priority),
                 reason=reason,
                 language=language,
                 jurisdiction=jurisdiction,
                 summary=summary.as_dict(),
+                hotline_number=hotline_number,
+                queued_at=now,
+                last_person_at=now,
             )
             session.add(existing)
         else:
@@ -98,7 +103,8 @@ def escalate(
             existing.language = language
             existing.jurisdiction = jurisdiction
             existing.summary = summary.as_dict()
-            existing.updated_at = utcnow()
+            existing.updated_at = now
+            existing.last_person_at = now
         session.commit()
         return existing
 

@@ -40,6 +40,14 @@ class Inbound:
 
 
 @dataclass(frozen=True)
+class OutboundResult:
+    """What became of a counselor's message: the stored parts, and why it was not sent (or None)."""
+
+    ids: List[int]
+    blocked: Optional[str]
+
+
+@dataclass(frozen=True)
 class Outbound:
     id: int
     conversation_key: str
@@ -188,6 +196,78 @@ class MessageStore:
             return ids
 
     # ----------------------------------------------------------------- outbox
+    def queue_outbound(
+        self, conversation_key: str, text: str, author: str, counselor_id: Optional[int] = None
+    ) -> "OutboundResult":
+        """A message from a counselor (or a notice of the line) to the person, by their channel.
+
+        Phone channels: stored pending, in SMS-sized parts; the Twilio channel sends it. Web chat:
+        released to the page's stream at once. When the line may not write to this person now
+        (STOP, WhatsApp's 24-hour window, erased), it is stored as suppressed and the reason is
+        returned, so the counselor is told why it did not go.
+        """
+        from bot.sms import split_for_sms, split_for_whatsapp
+
+        with new_session(self._url) as session:
+            address = session.get(ChannelAddress, conversation_key)
+        if address is None:
+            return OutboundResult([], "the person erased their data or never wrote on a reply channel")
+        blocked = self.may_send(conversation_key, address.channel)
+        if address.channel == "sms":
+            parts = split_for_sms(text)
+        elif address.channel == "whatsapp":
+            parts = split_for_whatsapp(text)
+        else:
+            parts = [text]
+        status = "suppressed" if blocked else ("sent" if address.channel == "web" else "pending")
+        with new_session(self._url) as session:
+            ids = []
+            for part in parts:
+                row = OutboundMessage(
+                    conversation_key=conversation_key,
+                    channel=address.channel,
+                    address_sealed=address.address_sealed,
+                    hotline_number=address.hotline_number,
+                    body_sealed=self._sealer.seal(part),
+                    status=status,
+                    attempts=0,
+                    last_error=blocked,
+                    author=author,
+                    counselor_id=counselor_id,
+                )
+                session.add(row)
+                session.flush()
+                ids.append(row.id)
+            session.commit()
+        return OutboundResult(ids, blocked)
+
+    def last_counselor_message_at(self, conversation_key: str) -> Optional[datetime]:
+        """When a counselor last wrote to this conversation (None if never)."""
+        from sqlalchemy import func
+
+        with new_session(self._url) as session:
+            return session.execute(
+                select(func.max(OutboundMessage.created_at)).where(
+                    OutboundMessage.conversation_key == conversation_key, OutboundMessage.author == "counselor"
+                )
+            ).scalar_one()
+
+    def pending_from_people(self, channels: Sequence[str]) -> List[int]:
+        """Counselors' messages and the line's notices waiting to be sent, oldest first (the bot's
+        own replies are sent by the turn that made them)."""
+        with new_session(self._url) as session:
+            return list(
+                session.execute(
+                    select(OutboundMessage.id)
+                    .where(
+                        OutboundMessage.status == "pending",
+                        OutboundMessage.channel.in_(channels),
+                        OutboundMessage.author != "bot",
+                    )
+                    .order_by(OutboundMessage.id)
+                ).scalars()
+            )
+
     def pending(self, channels: Sequence[str]) -> List[int]:
         """Replies of these channels waiting to be sent, oldest first."""
         with new_session(self._url) as session:
@@ -253,8 +333,16 @@ class MessageStore:
             session.commit()
             return bool(result.rowcount)
 
-    def transcript(self, conversation_key: str, after_inbound: int, after_outbound: int, limit: int = 200) -> List[Dict]:
-        """The person's messages and the replies already released to them, after a cursor, in time order."""
+    def transcript(
+        self, conversation_key: str, after_inbound: int, after_outbound: int, limit: int = 200, unsent: bool = False
+    ) -> List[Dict]:
+        """The person's messages and the replies already released to them, after a cursor, in time order.
+
+        Entries: ``kind`` person | bot | counselor | line (a notice), ``id``, ``at``, ``text``,
+        ``status``, ``error``, ``media`` (the person's attachments). ``unsent`` adds replies still
+        pending, failed or suppressed (what a counselor must see; the person's page never does).
+        """
+        shown = ("sent", "delivered") + (("pending", "sending", "failed", "undelivered", "suppressed") if unsent else ())
         with new_session(self._url) as session:
             inbound = session.execute(
                 select(InboundMessage)
@@ -267,16 +355,23 @@ class MessageStore:
                 .where(
                     OutboundMessage.conversation_key == conversation_key,
                     OutboundMessage.id > after_outbound,
-                    OutboundMessage.status.in_(("sent", "delivered")),
+                    OutboundMessage.status.in_(shown),
                 )
                 .order_by(OutboundMessage.id)
                 .limit(limit)
             ).scalars().all()
         entries = [
-            {"kind": "person", "id": row.id, "at": row.received_at, "text": self._sealer.open(row.body_sealed)}
+            {
+                "kind": "person", "id": row.id, "at": row.received_at, "text": self._sealer.open(row.body_sealed),
+                "status": "received", "error": None,
+                "media": json.loads(self._sealer.open(row.media_sealed)) if row.media_sealed else [],
+            }
             for row in inbound
         ] + [
-            {"kind": "bot", "id": row.id, "at": row.created_at, "text": self._sealer.open(row.body_sealed)}
+            {
+                "kind": row.author or "bot", "id": row.id, "at": row.created_at, "text": self._sealer.open(row.body_sealed),
+                "status": row.status, "error": row.last_error, "media": [],
+            }
             for row in outbound
         ]
         return sorted(entries, key=lambda entry: (entry["at"], entry["kind"] == "bot", entry["id"]))

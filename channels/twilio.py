@@ -111,6 +111,7 @@ class TwilioHotlineInput(InputChannel):
         self._queues: List[asyncio.Queue] = []
         self._in_flight: Set[int] = set()
         self._retry: Dict[int, Tuple[int, float]] = {}  # inbound id -> (failures, monotonic due time)
+        self._people_sender: Optional[asyncio.Task] = None  # sends counselors' messages, one at a time
 
     def _enqueue(self, inbound: Inbound) -> None:
         if not self._queues or inbound.id in self._in_flight:
@@ -129,7 +130,8 @@ class TwilioHotlineInput(InputChannel):
                 queue.task_done()
 
     async def _watch_inbox(self) -> None:
-        """Take up every message waiting in the inbox that no worker has (see the module docstring)."""
+        """Take up every message waiting in the inbox that no worker has (see the module docstring),
+        and send what counselors (the console, another process) wrote to SMS and WhatsApp users."""
         store = self.runtime.store
         while True:
             await asyncio.sleep(INBOX_POLL_SECONDS)
@@ -139,6 +141,10 @@ class TwilioHotlineInput(InputChannel):
                 due = [i for i in ids if i not in self._in_flight and self._retry.get(i, (0, 0.0))[1] <= now]
                 for inbound in await asyncio.to_thread(store.inbound, due):
                     self._enqueue(inbound)
+                if self._people_sender is None or self._people_sender.done():
+                    waiting = await asyncio.to_thread(store.pending_from_people, CHANNELS)
+                    if waiting:
+                        self._people_sender = asyncio.get_running_loop().create_task(self._send_in_order(waiting))
             except Exception:  # the database may be away for a moment: look again next time
                 logger.exception("Could not read the Twilio inbox; trying again.")
 
@@ -260,6 +266,7 @@ class TwilioHotlineInput(InputChannel):
                     "channel": inbound.channel,
                     "jurisdiction": number.jurisdiction,
                     "language": number.language,
+                    "hotline_number": inbound.hotline_number,
                     "media_count": len(inbound.media),
                 }
                 replies = await take_turn(app, inbound, self.name(), on_new_message, metadata)

@@ -43,6 +43,8 @@ MAX_TEXT_CHARS = 1000
 RATE_LIMIT = (8, 30.0)  # at most 8 messages per 30 seconds per conversation
 STREAM_SECONDS = 300.0  # a stream ends after 5 minutes; the browser reconnects by itself
 HEARTBEAT_SECONDS = 15.0
+# Counselors write from the console (another process): the stream looks for new messages this often.
+POLL_SECONDS = 1.0
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".json": "application/json; charset=utf-8"}
 
@@ -209,6 +211,7 @@ class WebChatInput(InputChannel):
         wakeup = self._wakeups.setdefault(key, asyncio.Event())
         deadline = time.monotonic() + STREAM_SECONDS
         await stream.send("retry: 2000\n\n")
+        last_sent = time.monotonic()
         while time.monotonic() < deadline:
             wakeup.clear()
             for entry in await asyncio.to_thread(self.store.transcript, key, after_in, after_out):
@@ -218,10 +221,13 @@ class WebChatInput(InputChannel):
                     after_out = entry["id"]
                 data = json.dumps({"from": entry["kind"], "text": entry["text"]}, ensure_ascii=False)
                 await stream.send(f"id: {after_in}:{after_out}\nevent: message\ndata: {data}\n\n")
+                last_sent = time.monotonic()
             try:
-                await asyncio.wait_for(wakeup.wait(), timeout=HEARTBEAT_SECONDS)
+                await asyncio.wait_for(wakeup.wait(), timeout=POLL_SECONDS)
             except asyncio.TimeoutError:
-                await stream.send(": keep-alive\n\n")
+                if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                    await stream.send(": keep-alive\n\n")
+                    last_sent = time.monotonic()
         await stream.eof()
 
     # ------------------------------------------------------------ processing
@@ -233,7 +239,7 @@ class WebChatInput(InputChannel):
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
-            replies = await take_turn(app, inbound, self.name(), on_new_message, {"channel": "web"})
+            replies = await take_turn(app, inbound, self.name(), on_new_message, {"channel": "web", "hotline_number": "web"})
             ids = await asyncio.to_thread(self.store.complete_turn, inbound, replies)
             for outbound_id in ids:  # on the web, "sent" means released to the page's stream
                 await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -22,3 +25,43 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture()
 def project_root() -> Path:
     return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server for the whole run (``make test`` installs it with apt).
+
+    Skipped only where PostgreSQL is not installed and ``HOTLINE_TEST_POSTGRES`` is not
+    ``required`` (``make test`` sets it, so CI can never skip these tests silently).
+    """
+    from bot.testing.postgres import binaries, running_postgres
+
+    if binaries() is None:
+        if os.environ.get("HOTLINE_TEST_POSTGRES") == "required":
+            pytest.fail("PostgreSQL is required for these tests but not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed")
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture()
+def postgres_url(postgres_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh database on the PostgreSQL server for one test."""
+    import sqlalchemy as sa
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    url = postgres_server.rsplit("/", 1)[0] + "/" + name
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
+    load_settings.cache_clear()
+    yield url
+    load_settings.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request: pytest.FixtureRequest) -> str:
+    """The same test on SQLite (the embedded default) and on a real PostgreSQL server."""
+    return request.getfixturevalue("database_url" if request.param == "sqlite" else "postgres_url")

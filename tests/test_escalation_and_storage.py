@@ -67,3 +67,17 @@ def test_tracker_store_erases_a_conversation_when_asked(database_url: str) -> No
         assert (await store.retrieve("bob")).latest_message.text == "they took my passport"
 
     asyncio.run(scenario())
+
+
+def test_conversation_keys_join_formats_of_one_number_and_never_two_different_addresses() -> None:
+    import base64
+
+    from bot.crypto import Sealer, new_master_key
+
+    sealer = Sealer(base64.urlsafe_b64decode(new_master_key()))
+    key = sealer.conversation_key
+    assert key("whatsapp", "whatsapp:+1 (555) 010-0000") == key("whatsapp", "whatsapp:+15550100000")
+    assert key("sms", "+15550100000") != key("sms", "+15550100001")
+    # web chat ids are random hex: two that share their digits are still two people
+    assert key("web", "a1b2c3d4" * 4) != key("web", "f1e2d3c4" * 4)
+    assert "15550100000" not in key("sms", "+15550100000")

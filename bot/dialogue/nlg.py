@@ -61,3 +61,21 @@ class CatalogNLG(NaturalLanguageGenerator):
             logger.error("No response named '%s' in any catalog.", utter_action)
             return None
         return {"text": text, "custom": None}
+
+
+class Notices:
+    """The same catalogs for texts the line sends outside a bot turn (queue updates, closing notices)."""
+
+    def __init__(self, settings: Any = None) -> None:
+        self.settings = settings or load_settings()
+        self.catalogs = Catalogs.load(self.settings.translations_dir, self.settings.languages, self.settings.default_language)
+        self.knowledge = KnowledgeBase.load(self.settings.knowledge_dir, self.settings.languages)
+
+    def text(self, key: str, language: str, jurisdiction: Optional[str], **values: Any) -> str:
+        language = language if language in self.settings.languages else self.settings.default_language
+        filled: Dict[str, Any] = context_values(self.knowledge, language, jurisdiction or self.settings.default_jurisdiction)
+        filled.update(values)
+        text = self.catalogs.render(language, key, filled)
+        if text is None:
+            raise KeyError(f"no response named {key!r} in any catalog")
+        return text

@@ -47,9 +47,17 @@
 
   function show(from, text) {
     const item = document.createElement("li");
-    item.className = "msg " + (from === "person" ? "person" : "bot");
+    item.className = "msg " + (from === "person" ? "person" : from === "counselor" ? "counselor" : "bot");
     item.setAttribute("dir", "auto");
-    item.textContent = text;
+    if (from === "counselor") {
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = strings.counselor;
+      item.appendChild(who);
+      item.appendChild(document.createTextNode(text));
+    } else {
+      item.textContent = text;
+    }
     document.getElementById("log").appendChild(item);
     item.scrollIntoView({ block: "end" });
   }

@@ -1,0 +1,1 @@
+"""The counselor console: accounts, permissions, web app."""

@@ -1,0 +1,357 @@
+"""The escalation queue: who is waiting, in what order, and which counselor has whom.
+
+One escalation row per handover of a conversation (``bot.escalation.escalate`` opens it), with a
+small state machine::
+
+    (bot) --escalate--> queued --claim--> with_counselor --close--> closed
+                          ^                 |  |
+                          +--to the queue---+  +--return to the bot--> returned
+    queued --(silence or closed by a supervisor)--> closed
+
+While an escalation is open (queued or with a counselor) the bot stays quiet and only safety
+acts (``bot.dialogue.safety_policy``). Order: priority (1 = danger ... 5), then first come, first
+served by ``queued_at`` (kept when a conversation goes back to the queue). Routing by language:
+a counselor sees at once the conversations in the languages they answer in, and the others only
+after ``routing_grace_s`` (nobody who speaks the language took it). Claiming is atomic: on
+PostgreSQL with ``SELECT ... FOR UPDATE SKIP LOCKED``, on SQLite with a conditional update (SQLite
+has one writer at a time); exactly one of two counselors clicking at once gets the conversation.
+
+Waits are real: a position counts the open requests ahead; the estimate divides it by the rate
+at which counselors actually took conversations in the last hour, and there is no estimate when
+too few were taken to say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.storage.db import new_session
+from bot.storage.models import Escalation, utcnow
+
+QUEUED, WITH_COUNSELOR, CLOSED, RETURNED = "queued", "with_counselor", "closed", "returned"
+OPEN_STATUSES = (QUEUED, WITH_COUNSELOR)
+RATE_WINDOW = timedelta(hours=1)
+MIN_CLAIMS_FOR_ESTIMATE = 2
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """What the queue view shows of one escalation (no message text, no address)."""
+
+    id: int
+    conversation_id: str
+    status: str
+    channel: str
+    language: str
+    jurisdiction: Optional[str]
+    hotline_number: Optional[str]
+    priority: int
+    reason: str
+    danger: bool
+    child_mentioned: bool
+    indicators: Tuple[str, ...]
+    queued_at: datetime
+    claimed_at: Optional[datetime]
+    counselor_id: Optional[int]
+    last_person_at: Optional[datetime]
+    wait_notice_at: Optional[datetime] = None
+    wait_notice_position: Optional[int] = None
+
+    def waited_seconds(self, now: Optional[datetime] = None) -> float:
+        return max(0.0, ((now or utcnow()) - self.queued_at).total_seconds())
+
+    def as_dict(self, now: Optional[datetime] = None) -> Dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "channel": self.channel,
+            "language": self.language,
+            "jurisdiction": self.jurisdiction,
+            "priority": self.priority,
+            "reason": self.reason,
+            "danger": self.danger,
+            "child_mentioned": self.child_mentioned,
+            "indicators": list(self.indicators),
+            "waited_seconds": round(self.waited_seconds(now)),
+            "counselor_id": self.counselor_id,
+        }
+
+
+def item_of(row: Escalation) -> QueueItem:
+    summary = row.summary or {}
+    return QueueItem(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        status=row.status,
+        channel=row.channel,
+        language=row.language,
+        jurisdiction=row.jurisdiction,
+        hotline_number=row.hotline_number,
+        priority=row.priority,
+        reason=row.reason,
+        danger=bool(summary.get("danger")),
+        child_mentioned=bool(summary.get("child_mentioned")),
+        indicators=tuple(item.get("key", "") for item in summary.get("indicators") or [] if item.get("key")),
+        queued_at=row.queued_at or row.created_at,
+        claimed_at=row.claimed_at,
+        counselor_id=row.counselor_id,
+        last_person_at=row.last_person_at,
+        wait_notice_at=row.wait_notice_at,
+        wait_notice_position=row.wait_notice_position,
+    )
+
+
+def _queue_order():
+    return (Escalation.priority, Escalation.queued_at, Escalation.id)
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# ---------------------------------------------------------------- reading
+def waiting(url: str) -> List[QueueItem]:
+    """Every queued escalation, most urgent first, then first come, first served."""
+    with new_session(url) as session:
+        rows = session.execute(select(Escalation).where(Escalation.status == QUEUED).order_by(*_queue_order())).scalars()
+        return [item_of(row) for row in rows]
+
+
+def assigned_to(url: str, counselor_id: Optional[int] = None) -> List[QueueItem]:
+    """Conversations with a counselor (one counselor's, or everyone's when ``counselor_id`` is None)."""
+    with new_session(url) as session:
+        query = select(Escalation).where(Escalation.status == WITH_COUNSELOR)
+        if counselor_id is not None:
+            query = query.where(Escalation.counselor_id == counselor_id)
+        return [item_of(row) for row in session.execute(query.order_by(*_queue_order())).scalars()]
+
+
+def get(url: str, escalation_id: int) -> Optional[QueueItem]:
+    with new_session(url) as session:
+        row = session.get(Escalation, escalation_id)
+        return item_of(row) if row is not None else None
+
+
+def summary_of(url: str, escalation_id: int) -> Dict[str, Any]:
+    """The handoff summary the bot gathered (indicators with evidence, screening, what it said)."""
+    with new_session(url) as session:
+        row = session.get(Escalation, escalation_id)
+        return dict(row.summary or {}) if row is not None else {}
+
+
+def open_for(url: str, conversation_id: str) -> Optional[QueueItem]:
+    """The conversation's open escalation (queued or with a counselor), if any."""
+    with new_session(url) as session:
+        row = session.execute(
+            select(Escalation)
+            .where(Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES))
+            .order_by(Escalation.id.desc())
+        ).scalars().first()
+        return item_of(row) if row is not None else None
+
+
+def visible_to(item: QueueItem, languages: Iterable[str], routing_grace_s: float, now: Optional[datetime] = None) -> bool:
+    """Language routing: in the counselor's languages at once, otherwise after the grace period."""
+    return item.language in set(languages) or item.waited_seconds(now) >= routing_grace_s
+
+
+def offered_to(
+    items: Sequence[QueueItem], languages: Iterable[str], routing_grace_s: float, now: Optional[datetime] = None
+) -> List[QueueItem]:
+    """The queue as one counselor is offered it (order kept)."""
+    spoken = set(languages)
+    return [item for item in items if visible_to(item, spoken, routing_grace_s, now)]
+
+
+def position(url: str, escalation_id: int) -> Optional[int]:
+    """1 for the next to be taken; None when the escalation is not queued."""
+    with new_session(url) as session:
+        row = session.get(Escalation, escalation_id)
+        if row is None or row.status != QUEUED:
+            return None
+        ahead = session.execute(
+            select(func.count(Escalation.id)).where(
+                Escalation.status == QUEUED,
+                or_(
+                    Escalation.priority < row.priority,
+                    and_(Escalation.priority == row.priority, Escalation.queued_at < row.queued_at),
+                    and_(
+                        Escalation.priority == row.priority,
+                        Escalation.queued_at == row.queued_at,
+                        Escalation.id < row.id,
+                    ),
+                ),
+            )
+        ).scalar_one()
+        return int(ahead) + 1
+
+
+def estimated_wait_seconds(url: str, place: int, now: Optional[datetime] = None) -> Optional[float]:
+    """Place divided by the rate counselors took conversations in the last hour; None if unknown."""
+    now = now or utcnow()
+    with new_session(url) as session:
+        claims = session.execute(
+            select(func.count(Escalation.id)).where(Escalation.claimed_at >= now - RATE_WINDOW)
+        ).scalar_one()
+    if claims < MIN_CLAIMS_FOR_ESTIMATE:
+        return None
+    per_second = claims / RATE_WINDOW.total_seconds()
+    return place / per_second
+
+
+# ----------------------------------------------------------- transitions
+def claim(url: str, escalation_id: int, counselor_id: int, now: Optional[datetime] = None) -> bool:
+    """Take a queued conversation; False when someone else has it (or it is no longer queued)."""
+    now = now or utcnow()
+    with new_session(url) as session:
+        if _is_postgres(session):
+            row = session.execute(
+                select(Escalation)
+                .where(Escalation.id == escalation_id, Escalation.status == QUEUED)
+                .with_for_update(skip_locked=True)
+            ).scalars().first()
+            if row is None:
+                session.rollback()
+                return False
+            row.status, row.counselor_id, row.claimed_at = WITH_COUNSELOR, counselor_id, now
+            session.commit()
+            return True
+        taken = session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == QUEUED)
+            .values(status=WITH_COUNSELOR, counselor_id=counselor_id, claimed_at=now, updated_at=now)
+        ).rowcount
+        session.commit()
+        return bool(taken)
+
+
+def claim_next(
+    url: str, counselor_id: int, languages: Iterable[str], routing_grace_s: float, now: Optional[datetime] = None
+) -> Optional[int]:
+    """Take the most urgent conversation offered to this counselor; its id, or None."""
+    now = now or utcnow()
+    spoken = list(languages)
+    offered = or_(Escalation.language.in_(spoken), Escalation.queued_at <= now - timedelta(seconds=routing_grace_s))
+    with new_session(url) as session:
+        if _is_postgres(session):
+            row = session.execute(
+                select(Escalation)
+                .where(Escalation.status == QUEUED, offered)
+                .order_by(*_queue_order())
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).scalars().first()
+            if row is None:
+                session.rollback()
+                return None
+            row.status, row.counselor_id, row.claimed_at = WITH_COUNSELOR, counselor_id, now
+            session.commit()
+            return int(row.id)
+    for candidate in offered_to(waiting(url), spoken, routing_grace_s, now):  # SQLite: first one we win
+        if claim(url, candidate.id, counselor_id, now):
+            return candidate.id
+    return None
+
+
+def _move(url: str, escalation_id: int, allowed_from: Sequence[str], **values: Any) -> bool:
+    with new_session(url) as session:
+        moved = session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status.in_(list(allowed_from)))
+            .values(updated_at=utcnow(), **values)
+        ).rowcount
+        session.commit()
+        return bool(moved)
+
+
+def transfer(url: str, escalation_id: int, to_counselor_id: int, now: Optional[datetime] = None) -> bool:
+    """Hand a conversation to a colleague (also how a supervisor reassigns, or assigns from the queue)."""
+    return _move(
+        url, escalation_id, OPEN_STATUSES, status=WITH_COUNSELOR, counselor_id=to_counselor_id, claimed_at=now or utcnow()
+    )
+
+
+def back_to_queue(url: str, escalation_id: int) -> bool:
+    """Put a conversation back in the queue; it keeps its place (``queued_at``) and priority."""
+    return _move(url, escalation_id, (WITH_COUNSELOR,), status=QUEUED, counselor_id=None, claimed_at=None)
+
+
+def return_to_bot(url: str, escalation_id: int, now: Optional[datetime] = None) -> bool:
+    """The bot answers this conversation again (the handoff is over without a close-out)."""
+    return _move(url, escalation_id, OPEN_STATUSES, status=RETURNED, closed_at=now or utcnow(), closed_reason="returned")
+
+
+def close(
+    url: str, escalation_id: int, wrapup: Dict[str, Any], reason: str = "counselor", now: Optional[datetime] = None
+) -> bool:
+    """Close with the wrap-up (outcome, referral, follow-up); the line never writes first afterwards."""
+    return _move(
+        url, escalation_id, OPEN_STATUSES, status=CLOSED, closed_at=now or utcnow(), closed_reason=reason, wrapup=wrapup
+    )
+
+
+def silent_since(url: str, silence_s: float, now: Optional[datetime] = None) -> List[QueueItem]:
+    """Conversations with a counselor where the person has written nothing for ``silence_s``
+    seconds, counting from the later of their last message and the claim. (People still waiting
+    in the queue are never closed for silence: they are waiting for us.)"""
+    cutoff = (now or utcnow()) - timedelta(seconds=silence_s)
+    with new_session(url) as session:
+        rows = session.execute(
+            select(Escalation).where(
+                Escalation.status == WITH_COUNSELOR,
+                func.coalesce(Escalation.last_person_at, Escalation.queued_at) < cutoff,
+                Escalation.claimed_at < cutoff,
+            )
+        ).scalars()
+        return [item_of(row) for row in rows]
+
+
+def record_wait_notice(url: str, escalation_id: int, place: int, now: Optional[datetime] = None) -> None:
+    """Remember when and at which place the person was last told their wait."""
+    with new_session(url) as session:
+        session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id)
+            .values(wait_notice_at=now or utcnow(), wait_notice_position=place)
+        )
+        session.commit()
+
+
+def wait_notice_due(
+    last_at: Optional[datetime], last_place: Optional[int], place: int, interval_s: float, now: Optional[datetime] = None
+) -> bool:
+    """A new wait notice is worth sending: the place changed meaningfully and none was sent lately.
+
+    Meaningfully: next in line now, or at least half-way closer than at the last notice. Never more
+    often than ``interval_s`` (SMS costs money and can be seen by others).
+    """
+    if last_at is None or last_place is None:
+        return True
+    if ((now or utcnow()) - last_at).total_seconds() < interval_s:
+        return False
+    return place < last_place and (place == 1 or place <= last_place / 2)
+
+
+def load(url: str, now: Optional[datetime] = None) -> Dict[str, Any]:
+    """For supervisors: how many wait, the longest wait, and how many conversations each counselor has."""
+    now = now or utcnow()
+    queued = waiting(url)
+    with new_session(url) as session:
+        per_counselor = dict(
+            session.execute(
+                select(Escalation.counselor_id, func.count(Escalation.id))
+                .where(Escalation.status == WITH_COUNSELOR)
+                .group_by(Escalation.counselor_id)
+            ).all()
+        )
+    return {
+        "waiting": len(queued),
+        "longest_wait_seconds": round(max((item.waited_seconds(now) for item in queued), default=0.0)),
+        "by_priority": {p: sum(1 for item in queued if item.priority == p) for p in sorted({i.priority for i in queued})},
+        "conversations_per_counselor": {int(k): int(v) for k, v in per_counselor.items() if k is not None},
+    }

@@ -1,0 +1,78 @@
+"""What the line tells people in the queue without being asked, and when: both rare on purpose.
+
+:func:`sweep` runs every few seconds in the console process:
+
+* a conversation with a counselor whose person stopped answering (no message for
+  ``HOTLINE_SILENCE_CLOSE`` seconds after a counselor's last message) is closed with a short
+  notice; the line never writes first after that;
+* a person waiting in the queue hears their new place and wait when it changed meaningfully
+  (next in line, or half-way closer), never more often than ``HOTLINE_HANDOFF_NOTICE_INTERVAL``,
+  and not out of hours (they were told the request waits for the next shift).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, List, Mapping, Optional
+
+from bot import handoff_queue
+from bot.config import Settings
+from bot.dialogue.nlg import Notices
+from bot.inbox import MessageStore
+from bot.opening_hours import Schedule, is_open
+from bot.storage.models import utcnow
+
+AuditHook = Callable[[str, str, dict], None]  # (action, target, detail)
+
+
+@dataclass
+class SweepResult:
+    closed: List[int] = field(default_factory=list)
+    told_place: List[int] = field(default_factory=list)
+
+
+def sweep(
+    settings: Settings,
+    store: MessageStore,
+    notices: Notices,
+    schedules: Mapping[str, Schedule],
+    audit: Optional[AuditHook] = None,
+    now: Optional[datetime] = None,
+) -> SweepResult:
+    """One pass over the queue (see the module docstring); what it did."""
+    now = now or utcnow()
+    url = settings.database_url
+    result = SweepResult()
+    for item in handoff_queue.silent_since(url, settings.silence_close_s, now):
+        counselor_wrote = store.last_counselor_message_at(item.conversation_id)
+        if counselor_wrote is None or (item.last_person_at and counselor_wrote < item.last_person_at):
+            continue  # the person is waiting for the counselor, not the other way round
+        if (now - counselor_wrote).total_seconds() < settings.silence_close_s:
+            continue
+        if handoff_queue.close(url, item.id, {"outcome": "no_response"}, reason="silence", now=now):
+            text = notices.text("utter_conversation_closed_silence", item.language, item.jurisdiction)
+            store.queue_outbound(item.conversation_id, text, author="line")
+            result.closed.append(item.id)
+            if audit:
+                audit("close_for_silence", f"escalation:{item.id}", {"silence_s": settings.silence_close_s})
+    waiting = handoff_queue.waiting(url)
+    for place, item in enumerate(waiting, start=1):
+        if not is_open(schedules, item.hotline_number, now):
+            continue
+        due = handoff_queue.wait_notice_due(
+            item.wait_notice_at, item.wait_notice_position, place, settings.handoff_notice_interval_s, now
+        )
+        if not due or item.wait_notice_at is None:  # the first notice is the bot's, at the handoff
+            continue
+        wait = handoff_queue.estimated_wait_seconds(url, place, now)
+        if wait is None:
+            text = notices.text("utter_queue_place_no_estimate", item.language, item.jurisdiction, position=place)
+        else:
+            minutes = max(1, math.ceil(wait / 60))
+            text = notices.text("utter_queue_place", item.language, item.jurisdiction, position=place, wait=minutes)
+        store.queue_outbound(item.conversation_id, text, author="line")
+        handoff_queue.record_wait_notice(url, item.id, place, now)
+        result.told_place.append(item.id)
+    return result
