@@ -36,6 +36,9 @@ run: install train
 	$(BIN)/hotline secrets init --file "$(HOTLINE_SECRET_KEY_FILE)"
 	$(BIN)/hotline db upgrade
 	@echo ""
+	@$(BIN)/hotline admin init
+	@echo ""
+	@echo "  Counselor console:              http://localhost:5007/console/"
 	@echo "  Assistant (Rasa REST channel): http://localhost:5005/webhooks/rest/webhook"
 	@echo "  Web chat:                       http://localhost:5005/chat"
 	@echo "  Twilio SMS/WhatsApp webhook:    http://localhost:5006/webhooks/twilio/webhook (see README)"

@@ -112,7 +112,7 @@ def verify(url: str, expected_head: Optional[str] = None) -> VerifyResult:
         for row in rows:
             entries += 1
             if row.prev_hash != previous:
-                problem = f"entry {row.id} does not follow the entry before it (an entry before it was deleted or rewritten)"
+                problem = f"entry {row.id} does not follow the entry before it (one before it was deleted or rewritten)"
                 return VerifyResult(False, entries, row.id, problem)
             if entry_hash(row.at, row.actor, row.action, row.target, row.detail, row.prev_hash) != row.entry_hash:
                 return VerifyResult(False, entries, row.id, f"entry {row.id} was changed after it was written")
@@ -192,7 +192,7 @@ def _check_value(value: Any, where: str) -> None:
             _check_value(item, f"{where}[{index}]")
     elif isinstance(value, str):
         if len(value) > MAX_DETAIL_STRING:
-            raise AuditError(f"audit {where}: strings are limited to {MAX_DETAIL_STRING} characters (pass ids, not text)")
+            raise AuditError(f"audit {where}: strings hold at most {MAX_DETAIL_STRING} characters (pass ids, not text)")
         if _ADDRESS_LIKE.search(value):
             raise AuditError(f"audit {where}: looks like a phone number or address; pass the conversation id")
 

@@ -193,7 +193,14 @@ def _audit_verify(args: argparse.Namespace) -> int:
         return 1
     print(f"audit log intact: {result.entries} entries")
     if result.head:
-        print(f"head: {result.head} (keep it elsewhere; 'hotline audit verify --head' then detects deleted last entries)")
+        print(f"head: {result.head} (keep it elsewhere: 'audit verify --head' then detects deleted last entries)")
+    return 0
+
+
+def _console(args: argparse.Namespace) -> int:
+    from bot.console.app import serve
+
+    serve(args.host, args.port)
     return 0
 
 
@@ -232,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     receiver.add_argument("--host", default="127.0.0.1")
     receiver.add_argument("--port", type=int, default=5006)
     receiver.set_defaults(run=_twilio_receiver)
+
+    console = commands.add_parser("console", help="serve the counselor console (queue, conversations, administration)")
+    console.add_argument("--host", default="127.0.0.1")
+    console.add_argument("--port", type=int, default=5007)
+    console.set_defaults(run=_console)
 
     counselor = commands.add_parser("counselor", help="console accounts: add, disable, reset-2fa, list")
     counselor_actions = counselor.add_subparsers(dest="action", required=True)

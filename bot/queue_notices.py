@@ -56,7 +56,7 @@ def sweep(
             store.queue_outbound(item.conversation_id, text, author="line")
             result.closed.append(item.id)
             if audit:
-                audit("close_for_silence", f"escalation:{item.id}", {"silence_s": settings.silence_close_s})
+                audit("conversation.close_for_silence", f"escalation:{item.id}", {"silence_s": settings.silence_close_s})
     waiting = handoff_queue.waiting(url)
     for place, item in enumerate(waiting, start=1):
         if not is_open(schedules, item.hotline_number, now):

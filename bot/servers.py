@@ -52,6 +52,8 @@ class RunningServers:
     start_rasa: Callable[[], subprocess.Popen]
     processes: List[subprocess.Popen]
     receiver_url: Optional[str] = None
+    console_url: Optional[str] = None
+    environment: Optional[Dict[str, str]] = None  # what the servers run with (database, key)
 
     def rows(self, sql: str, **params) -> list:
         """Rows of a read-only query on the servers' database (what tests check was stored)."""
@@ -93,6 +95,7 @@ def hotline_servers(
     extra_env: Optional[Dict[str, str]] = None,
     credentials: Optional[Path] = None,
     twilio_receiver: bool = False,
+    console: bool = False,
 ) -> Iterator[RunningServers]:
     """The project's Rasa server and action server on spare ports (``credentials`` picks the
     channels; the project's ``credentials.yml`` by default), and the Twilio receiver if asked."""
@@ -145,15 +148,44 @@ def hotline_servers(
                     cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "receiver.log", "w"), stderr=subprocess.STDOUT,
                 )
             )
+        console_url = None
+        if console:
+            console_process, console_url = start_console(workdir, env)
+            processes.append(console_process)
         wait_for(f"http://127.0.0.1:{actions_port}/health", processes[0])
         wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1])
         if receiver_url:
             wait_for(f"{receiver_url}/health", processes[2])
+        if console_url:
+            wait_for(f"{console_url}/console/health", processes[-1])
         yield RunningServers(
-            f"http://127.0.0.1:{rasa_port}", database_url, workdir, start_rasa, processes, receiver_url
+            f"http://127.0.0.1:{rasa_port}", database_url, workdir, start_rasa, processes, receiver_url, console_url,
+            {k: v for k, v in env.items() if k.startswith("HOTLINE_")},
         )
     finally:
         _stop(processes)
+
+
+def start_console(workdir: Path, env: Dict[str, str]) -> "tuple[subprocess.Popen, str]":
+    """The counselor console on a spare port (``localhost``: browsers keep its Secure cookie on http)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "hotline"), "console", "--port", str(port)],
+        cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "console.log", "a"), stderr=subprocess.STDOUT,
+    )
+    return process, f"http://localhost:{port}"
+
+
+@contextlib.contextmanager
+def console_server(workdir: Path, env: Dict[str, str]) -> Iterator[str]:
+    """Only the console (no Rasa), for tests of the console itself."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    process, url = start_console(workdir, {**os.environ, **env})
+    try:
+        wait_for(f"{url}/console/health", process)
+        yield url
+    finally:
+        _stop([process])
 
 
 @contextlib.contextmanager

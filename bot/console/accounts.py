@@ -22,7 +22,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import pyotp
 import segno
@@ -30,7 +30,9 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 
+from bot.config import load_settings
 from bot.console.permissions import Permission, Rules, allowed, load_rules
 from bot.crypto import Sealer
 from bot.errors import AccountError
@@ -159,8 +161,6 @@ def ensure_first_admin(url: str, sealer: Sealer, *, languages: Optional[Sequence
     if _any_counselor(url):
         return None
     if languages is None:
-        from bot.config import load_settings
-
         languages = load_settings().languages
     try:
         account = create_counselor(url, sealer, FIRST_ADMIN_USERNAME, "Administrator", FIRST_ADMIN_ROLE, languages)
@@ -273,7 +273,9 @@ def change_password(url: str, counselor_id: int, old: str, new: str, now: Option
 
 
 def start_totp_enrolment(url: str, sealer: Sealer, counselor_id: int) -> TotpEnrolment:
-    """A new TOTP secret for an account without one enrolled; stored sealed, enrolled once confirmed.
+    """The TOTP secret to enrol for an account without one enrolled; stored sealed, enrolled once
+    confirmed. An enrolment already started shows the same secret again (the person may have
+    scanned it already and mistyped the code).
 
     Refused when a second factor is already enrolled: replacing it takes an admin's reset, so a
     stolen password alone cannot swap in an attacker's device.
@@ -283,11 +285,14 @@ def start_totp_enrolment(url: str, sealer: Sealer, counselor_id: int) -> TotpEnr
         if not row.active:
             raise AccountError("this account is disabled")
         if row.totp_enrolled:
-            raise AccountError("a second factor is already enrolled; an admin can reset it (hotline counselor reset-2fa)")
-        secret = pyotp.random_base32()
-        row.totp_secret_sealed = sealer.seal(secret)
-        row.totp_last_step = None
-        session.commit()
+            raise AccountError("a second factor is already enrolled; an admin can reset it ('counselor reset-2fa')")
+        if row.totp_secret_sealed:
+            secret = sealer.open(row.totp_secret_sealed)
+        else:
+            secret = pyotp.random_base32()
+            row.totp_secret_sealed = sealer.seal(secret)
+            row.totp_last_step = None
+            session.commit()
         uri = pyotp.TOTP(secret).provisioning_uri(name=row.username, issuer_name=TOTP_ISSUER)
     return TotpEnrolment(secret, uri, _qr_svg(uri))
 
@@ -305,7 +310,9 @@ def verify_totp(url: str, sealer: Sealer, counselor_id: int, code: str, now: Opt
 def _check_code(url: str, sealer: Sealer, counselor_id: int, code: str, now: datetime, *, enrolling: bool) -> bool:
     with new_session(url) as session:
         row = _require_id(session, counselor_id)
-        if not row.active or _locked(row, now) or row.totp_secret_sealed is None or row.totp_enrolled == enrolling:
+        if not row.active or _locked(row, now) or row.totp_secret_sealed is None:
+            return False
+        if row.totp_enrolled == enrolling:  # confirming an enrolled factor, or verifying an unconfirmed one
             return False
         step = _matching_step(sealer.open(row.totp_secret_sealed), code, now, after=row.totp_last_step)
         if step is None:
@@ -364,7 +371,7 @@ def _locked(row: Counselor, now: datetime) -> bool:
 
 
 def _count_failure(session: Session, counselor_id: int, now: datetime) -> None:
-    """One more failure in a row (atomic); the one that reaches the limit locks the account."""
+    """One more failure in a row (atomic, committed at once); the one reaching the limit locks the account."""
     where = Counselor.id == counselor_id
     session.execute(sa.update(Counselor).where(where).values(failed_logins=Counselor.failed_logins + 1))
     failures = session.execute(sa.select(Counselor.failed_logins).where(where)).scalar_one()
@@ -374,7 +381,9 @@ def _count_failure(session: Session, counselor_id: int, now: datetime) -> None:
     session.commit()
 
 
-def _update_if_usable(session: Session, counselor_id: int, now: datetime, values: dict, *extra: sa.sql.ColumnElement) -> bool:
+def _update_if_usable(
+    session: Session, counselor_id: int, now: datetime, values: Dict[str, Any], *extra: ColumnElement
+) -> bool:
     """Apply ``values`` only if the account is still active and unlocked (checked in the UPDATE)."""
     statement = (
         sa.update(Counselor)
@@ -405,8 +414,8 @@ def _manages_accounts(rules: Rules, role: str) -> bool:
 
 def _active_account_managers(session: Session, rules: Rules) -> int:
     roles = [role for role in rules.roles if _manages_accounts(rules, role)]
-    statement = sa.select(sa.func.count()).select_from(Counselor).where(Counselor.active.is_(True), Counselor.role.in_(roles))
-    return session.execute(statement).scalar_one()
+    managers = sa.select(sa.func.count()).select_from(Counselor)
+    return session.execute(managers.where(Counselor.active.is_(True), Counselor.role.in_(roles))).scalar_one()
 
 
 def _by_username(session: Session, username: str) -> Optional[Counselor]:

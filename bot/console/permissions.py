@@ -65,7 +65,9 @@ class Rules:
     grants: Mapping[Permission, Tuple[Grant, ...]]
 
 
-def allowed(rules: Rules, permission: Permission, role: Optional[str], *, assigned_to_me: Optional[bool] = None) -> bool:
+def allowed(
+    rules: Rules, permission: Permission, role: Optional[str], *, assigned_to_me: Optional[bool] = None
+) -> bool:
     """Whether an account with ``role`` may do ``permission``; denied unless a grant matches."""
     facts = {"role": role, "assigned_to_me": assigned_to_me}
     return any(all(condition.holds(facts) for condition in grant) for grant in rules.grants.get(permission, ()))

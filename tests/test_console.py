@@ -1,0 +1,261 @@
+"""The counselor console over HTTP (a real ``hotline console`` process on SQLite): sign-in, roles,
+CSRF, escaping, replies by the person's channel, claims and the audit log."""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import pyotp
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bot import handoff_queue
+from bot.console import accounts
+from bot.crypto import Sealer, new_master_key
+from bot.escalation import HandoffSummary, escalate
+from bot.inbox import MessageStore
+from bot.servers import console_server
+from bot.storage.db import engine_for
+from bot.storage.models import utcnow
+
+PASSWORD = "correct horse battery staple"
+
+
+class Browser:
+    """Just enough of a browser: keeps the console's (Secure) cookie on http, sends forms with the CSRF token."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookie: Optional[str] = None
+        self.csrf = ""
+
+    def _headers(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+        headers = dict(extra or {})
+        if self.cookie:
+            headers["Cookie"] = f"hotline_console={self.cookie}"
+        return headers
+
+    def _keep(self, response: requests.Response) -> requests.Response:
+        for header in response.raw.headers.getlist("Set-Cookie"):
+            morsel = SimpleCookie(header).get("hotline_console")
+            if morsel is not None:
+                self.cookie = morsel.value or None
+        found = re.search(r'name="csrf-token" content="([^"]*)"', response.text)
+        if found and found.group(1):
+            self.csrf = found.group(1)
+        return response
+
+    def get(self, path: str) -> requests.Response:
+        return self._keep(requests.get(self.base + path, headers=self._headers(), allow_redirects=False, timeout=30))
+
+    def post(self, path: str, data: Optional[Dict[str, str]] = None, csrf: bool = True, **headers: str) -> requests.Response:
+        form = dict(data or {})
+        if csrf:
+            form["csrf"] = self.csrf
+        return self._keep(requests.post(self.base + path, data=form, headers=self._headers(headers), allow_redirects=False, timeout=30))
+
+    def sign_in(self, username: str, secret: str, password: str = PASSWORD) -> None:
+        assert self.post("/console/login", {"username": username, "password": password}, csrf=False).status_code == 303
+        self.get("/console/verify")
+        code = pyotp.TOTP(secret).now()
+        response = self.post("/console/verify", {"code": code})
+        assert response.status_code == 303 and response.headers["Location"] == "/console/", response.text
+        self.get("/console/queue")  # as a browser would: the page carries the new session's form token
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict]:
+    workdir = tmp_path_factory.mktemp("console")
+    key = new_master_key()
+    url = f"sqlite:///{workdir / 'hotline.db'}"
+    env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": key}
+    with console_server(workdir, env) as base:
+        sealer = Sealer(base64.urlsafe_b64decode(key))
+        yield {"base": base, "url": url, "sealer": sealer, "store": MessageStore(url, sealer), "workdir": workdir}
+    log = (workdir / "console.log").read_text(encoding="utf-8", errors="replace")
+    assert "<script>" not in log and "+1555" not in log and PASSWORD not in log, "message text or secrets in the log"
+
+
+def account(line: Dict, username: str, role: str = "counselor", languages: str = "en") -> str:
+    """An account with PASSWORD and an enrolled authenticator; returns the TOTP secret."""
+    url, sealer = line["url"], line["sealer"]
+    created = accounts.create_counselor(url, sealer, username, username.title(), role, languages)
+    accounts.change_password(url, created.counselor.id, created.one_time_password, PASSWORD)
+    enrolment = accounts.start_totp_enrolment(url, sealer, created.counselor.id)
+    earlier = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=30)
+    assert accounts.confirm_totp(url, sealer, created.counselor.id, pyotp.TOTP(enrolment.secret).at(earlier), now=earlier)
+    return enrolment.secret
+
+
+def signed_in(line: Dict, username: str, role: str = "counselor", languages: str = "en") -> Browser:
+    browser = Browser(line["base"])
+    browser.sign_in(username, account(line, username, role, languages))
+    return browser
+
+
+def person(line: Dict, channel: str, address: str, text: str, **summary) -> int:
+    store: MessageStore = line["store"]
+    inbound = store.record_inbound(f"SM{time.time_ns()}", channel, address, "+15550100001", text)
+    store.complete_turn(inbound, ["Thanks. I've passed your request to the team."])
+    for outbound in store.pending((channel,)):
+        store.mark_sent(outbound, "SMx", 1)
+    row = escalate(line["url"], inbound.conversation_key, reason="requested", language="en", jurisdiction="US",
+                   summary=HandoffSummary(**summary), requested=True, channel=channel)
+    return int(row.id)
+
+
+def counselor_id(line: Dict, username: str) -> int:
+    return next(c.id for c in accounts.list_counselors(line["url"]) if c.username == username)
+
+
+def test_first_sign_in_changes_the_one_time_password_and_enrols_the_authenticator(line: Dict) -> None:
+    created = accounts.create_counselor(line["url"], line["sealer"], "newbie", "Newbie", "counselor", "en,es")
+    browser = Browser(line["base"])
+    assert browser.get("/console/queue").headers["Location"] == "/console/login"
+    response = browser.post("/console/login", {"username": "newbie", "password": created.one_time_password}, csrf=False)
+    assert response.status_code == 303
+    enrol = browser.get("/console/verify")
+    assert "<svg" in enrol.text and "Set up your authenticator" in enrol.text
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', enrol.text).group(1)
+    assert browser.post("/console/verify", {"code": "000000"}).status_code == 401
+    assert browser.post("/console/verify", {"code": pyotp.TOTP(secret).now()}).status_code == 303
+    assert browser.get("/console/queue").headers["Location"] == "/console/password"
+    assert "Choose your own password" in browser.get("/console/password").text
+    short = browser.post("/console/password", {"old": created.one_time_password, "new": "short", "again": "short"})
+    assert short.status_code == 400
+    done = browser.post("/console/password", {"old": created.one_time_password, "new": PASSWORD, "again": PASSWORD})
+    assert done.status_code == 303
+    assert browser.get("/console/queue").status_code == 200
+
+
+def test_wrong_user_and_wrong_password_get_the_same_answer(line: Dict) -> None:
+    account(line, "known")
+    wrong_user = Browser(line["base"]).post("/console/login", {"username": "nobody", "password": PASSWORD}, csrf=False)
+    wrong_password = Browser(line["base"]).post("/console/login", {"username": "known", "password": "nope" * 4}, csrf=False)
+    assert wrong_user.status_code == wrong_password.status_code == 401
+    message = re.search(r'role="alert">([^<]+)<', wrong_user.text).group(1)
+    assert message == re.search(r'role="alert">([^<]+)<', wrong_password.text).group(1)
+
+
+def test_a_password_alone_does_not_open_the_console(line: Dict) -> None:
+    account(line, "halfway")
+    browser = Browser(line["base"])
+    browser.post("/console/login", {"username": "halfway", "password": PASSWORD}, csrf=False)
+    assert browser.get("/console/queue").headers["Location"] == "/console/verify"
+
+
+def test_roles_are_checked_on_the_server_for_every_url(line: Dict) -> None:
+    ana, ben = signed_in(line, "ana"), signed_in(line, "ben")
+    supervisor = signed_in(line, "sofia", role="supervisor", languages="en,es")
+    admin = signed_in(line, "root", role="admin")
+    escalation = person(line, "web", "a" * 32, "please help")
+    assert handoff_queue.claim(line["url"], escalation, counselor_id(line, "ana"))
+    assert ana.get(f"/console/conversations/{escalation}").status_code == 200
+    assert ben.get(f"/console/conversations/{escalation}").status_code == 403  # typed another counselor's URL
+    assert ben.post(f"/console/conversations/{escalation}/reply", {"text": "hi"}).status_code == 403
+    assert ben.post(f"/console/conversations/{escalation}/close", {"outcome": "other"}).status_code == 403
+    assert supervisor.get(f"/console/conversations/{escalation}").status_code == 200
+    assert supervisor.post(f"/console/conversations/{escalation}/reply", {"text": "hi"}).status_code == 403
+    assert ana.get("/console/admin").status_code == 403
+    assert ana.get("/console/supervision").status_code == 403
+    assert supervisor.get("/console/supervision").status_code == 200
+    assert admin.get("/console/queue").status_code == 403
+    assert admin.get("/console/admin").status_code == 200
+    assert ana.get("/console/conversations/999999").status_code == 404
+
+
+def test_forms_without_the_sessions_csrf_token_or_from_another_site_are_refused(line: Dict) -> None:
+    ana = signed_in(line, "carla")
+    escalation = person(line, "web", "b" * 32, "help")
+    assert ana.post(f"/console/conversations/{escalation}/claim", csrf=False).status_code == 403
+    assert ana.post(f"/console/conversations/{escalation}/claim", Origin="https://evil.example").status_code == 403
+    assert handoff_queue.get(line["url"], escalation).status == "queued"
+    assert ana.post(f"/console/conversations/{escalation}/claim").status_code == 303
+    assert handoff_queue.get(line["url"], escalation).counselor_id == counselor_id(line, "carla")
+
+
+def test_what_people_wrote_is_shown_as_text_never_as_markup(line: Dict) -> None:
+    ana = signed_in(line, "dana")
+    attack = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    escalation = person(line, "web", "c" * 32, attack,
+                        indicators=[{"key": "threats", "confidence": 0.9, "evidence": "<img src=x onerror=alert(3)>"}])
+    preview = ana.get(f"/console/conversations/{escalation}/preview")
+    assert "<img src=x onerror=alert(3)>" not in preview.text and "&lt;img src=x onerror=alert(3)&gt;" in preview.text
+    ana.post(f"/console/conversations/{escalation}/claim")
+    page = ana.get(f"/console/conversations/{escalation}")
+    assert "<script>alert(1)</script>" not in page.text and "onerror=\"alert(2)\"" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    ana.post(f"/console/conversations/{escalation}/notes", {"text": "<b>note</b>"})
+    assert "&lt;b&gt;note&lt;/b&gt;" in ana.get(f"/console/conversations/{escalation}").text
+
+
+def test_replies_go_by_the_persons_channel_and_a_closed_whatsapp_window_is_explained(line: Dict) -> None:
+    ana = signed_in(line, "eva")
+    web = person(line, "web", "d" * 32, "hello")
+    whatsapp = person(line, "whatsapp", "whatsapp:+15550144444", "hola")
+    for escalation in (web, whatsapp):
+        ana.post(f"/console/conversations/{escalation}/claim")
+    assert ana.post(f"/console/conversations/{web}/reply", {"text": "Hi, I'm Eva."}).status_code == 303
+    key = handoff_queue.get(line["url"], web).conversation_id
+    assert [e["text"] for e in line["store"].transcript(key, 0, 0) if e["kind"] == "counselor"] == ["Hi, I'm Eva."]
+    with engine_for(line["url"]).begin() as connection:
+        connection.execute(sa.text("UPDATE channel_addresses SET last_inbound_at = :t"), {"t": utcnow() - timedelta(hours=30)})
+    answer = ana.post(f"/console/conversations/{whatsapp}/reply", {"text": "Are you there?"})
+    page = ana.get(answer.headers["Location"])
+    assert "WhatsApp only lets us answer within 24 hours" in page.text
+    assert "Not delivered: outside WhatsApp" in page.text
+
+
+def test_two_counselors_clicking_take_at_once_exactly_one_gets_it(line: Dict) -> None:
+    first, second = signed_in(line, "fay"), signed_in(line, "gus")
+    for attempt in range(5):
+        escalation = person(line, "web", f"{attempt:x}" * 32, "help")
+        start = threading.Barrier(2)
+        outcomes: List[str] = []
+
+        def take(browser: Browser) -> None:
+            start.wait()
+            outcomes.append(browser.post(f"/console/conversations/{escalation}/claim").headers["Location"])
+
+        threads = [threading.Thread(target=take, args=(b,)) for b in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == sorted([f"/console/conversations/{escalation}", "/console/queue?notice=taken"])
+
+
+def test_every_opening_and_action_is_audited_and_tampering_is_detected(line: Dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.audit import verify
+    from bot.cli import main
+    from bot.config import load_settings
+
+    ana = signed_in(line, "hana")
+    escalation = person(line, "web", "e" * 32, "help")
+    ana.post(f"/console/conversations/{escalation}/claim")
+    ana.get(f"/console/conversations/{escalation}")
+    ana.post(f"/console/conversations/{escalation}/close", {"outcome": "information_given", "follow_up": "yes"})
+    engine = engine_for(line["url"])
+    with engine.connect() as connection:
+        actions = [row[0] for row in connection.execute(
+            sa.text("SELECT action FROM audit_log WHERE target = :t ORDER BY id"), {"t": f"escalation:{escalation}"})]
+    assert actions == ["conversation.claim", "conversation.open_transcript", "conversation.close"]
+    assert verify(line["url"]).ok
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", line["url"])
+    load_settings.cache_clear()
+    try:
+        assert main(["audit", "verify"]) == 0
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE audit_log SET actor = 'someone-else' WHERE action = 'conversation.open_transcript'"))
+        assert main(["audit", "verify"]) == 1
+    finally:
+        load_settings.cache_clear()
