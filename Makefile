@@ -15,7 +15,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 # The master key (conversation HMACs, encryption at rest); `make run` creates it on first start.
 export HOTLINE_SECRET_KEY_FILE ?= $(CURDIR)/var/secret.key
 
-.PHONY: install browser train run test validate e2e eval bench clean
+.PHONY: install browser postgres train run test validate e2e eval bench clean
 
 install: $(VENV)/.installed
 
@@ -56,20 +56,28 @@ e2e: train
 eval: train
 	$(BIN)/hotline eval --min-danger-recall 0.95
 
+# Queue tests also run against a real PostgreSQL server (tests start their own throwaway cluster
+# with Debian's binaries, installed here with apt).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends postgresql; \
+		else echo "Install PostgreSQL first: sudo apt-get install postgresql"; exit 1; fi; }
+
 # Browser tests use Debian's Chromium, installed with apt (Playwright never downloads one).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
 		else echo "Install Debian's chromium first: sudo apt-get install chromium"; exit 1; fi; }
 
-test: install browser validate train
-	$(BIN)/python -m pytest
+test: install browser postgres validate train
+	HOTLINE_TEST_POSTGRES=required $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory e2e eval
 
 clean:
 	rm -rf models results .rasa
 
 # Speed, measured against a stock `rasa init` assistant in the same run; writes docs/performance.md.
-bench: train
+bench: train postgres
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.twilio_bench
+	$(BIN)/python -m benchmarks.console_bench

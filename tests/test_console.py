@@ -9,7 +9,6 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pyotp

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 import uuid
-from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -16,11 +14,6 @@ from bot.config import PROJECT_ROOT
 from bot.servers import RunningServers, hotline_servers
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 pytestmark = [
     pytest.mark.servers,
     pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run 'make train' (make test does)"),
@@ -32,18 +25,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers
     workdir = tmp_path_factory.mktemp("webchat")
     with hotline_servers(workdir, MODEL, {"HOTLINE_QUICK_EXIT_URL": "about:blank#left"}) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: `make test` installs it with apt")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -60,6 +61,7 @@ MAX_REPLY_CHARS = 1600
 MAX_NOTE_CHARS = 4000
 SWEEP_SECONDS = 5.0
 SSE_SECONDS = 300.0
+QUEUE_ROWS = 100  # the live view lists the most urgent this many; the rest are counted
 OUTCOMES = {
     "information_given": "Information given",
     "referral_made": "Referral made",
@@ -141,7 +143,11 @@ def build_app(settings: Optional[Settings] = None) -> Sanic:
     guard.check_all_marked()
 
     @app.listener("after_server_start")
-    async def start_background(app_: Sanic, _loop) -> None:
+    async def start_background(app_: Sanic, loop) -> None:
+        # Database calls run in threads. SQLite takes one writer at a time and makes the others
+        # sleep and retry, so there one thread queues them without sleeping; PostgreSQL gets many.
+        workers = 1 if settings.database_url.startswith("sqlite") else 32
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="console-db"))
         await asyncio.to_thread(handoff_queue.waiting, settings.database_url)  # migrate before serving
         app_.add_task(console.watcher.run())
         app_.add_task(_keep_queue(console))
@@ -255,20 +261,32 @@ def _add_sign_in_routes(console: Console) -> None:
 
 
 # -------------------------------------------------------------------- queue
-def queue_for(console: Console, ctx: Context, snapshot: Snapshot) -> Dict[str, Any]:
-    """The live queue as this counselor is offered it (language routing), and their conversations."""
+def queue_json(console: Console, ctx: Context, snapshot: Snapshot) -> str:
+    """The live queue as this counselor is offered it (language routing), and their conversations,
+    as JSON. The offered part is the same for everyone with the same languages: it is rendered
+    and serialised once per change (and every 15 s), however many counselors watch."""
     now = utcnow()
     me = ctx.counselor
-    offered = handoff_queue.offered_to(snapshot.waiting, me.languages, console.settings.routing_grace_s, now)
+
+    def offered_part() -> str:
+        offered = handoff_queue.offered_to(snapshot.waiting, me.languages, console.settings.routing_grace_s, now)
+        return json.dumps({
+            "waiting": [
+                dict(item_view(item, now), in_my_language=item.language in me.languages) for item in offered[:QUEUE_ROWS]
+            ],
+            "total": len(offered),
+            "hidden": len(snapshot.waiting) - len(offered),
+        })
+
     everyone = console.guard.may(me, Permission.VIEW_SUPERVISION)
     mine = [item for item in snapshot.assigned if item.counselor_id == me.id]
-    return {
+    personal = json.dumps({
         "version": snapshot.version,
-        "waiting": [dict(item_view(item, now), in_my_language=item.language in me.languages) for item in offered],
-        "hidden": len(snapshot.waiting) - len(offered),
         "mine": [item_view(item, now) for item in mine],
         "others": len(snapshot.assigned) - len(mine) if everyone else None,
-    }
+    })
+    shared = console.watcher.shared_view(snapshot, tuple(sorted(me.languages)), offered_part)
+    return personal[:-1] + ", " + shared[1:]
 
 
 def _add_queue_routes(console: Console) -> None:
@@ -277,9 +295,8 @@ def _add_queue_routes(console: Console) -> None:
     @guard.route("/console/queue", QUEUE_VIEW)
     async def queue_page(request: Request, ctx: Context) -> HTTPResponse:
         await console.watcher.refresh()
-        view = queue_for(console, ctx, console.watcher.snapshot)
-        return console.page("queue.html", ctx, queue=view, queue_json=json.dumps(view),
-                            request_notice=request.args.get("notice", ""))
+        view = queue_json(console, ctx, console.watcher.snapshot)
+        return console.page("queue.html", ctx, queue_json=view, request_notice=request.args.get("notice", ""))
 
     @guard.route("/console/queue/events", QUEUE_VIEW)
     async def queue_events(request: Request, ctx: Context):
@@ -289,12 +306,10 @@ def _add_queue_routes(console: Console) -> None:
         seen = -1
         await stream.send("retry: 1000\n\n")
         while asyncio.get_running_loop().time() < deadline:
+            # a change, or every 15 s anyway: waits grow, and language routing opens with time
             snapshot = await console.watcher.changed_since(seen, timeout=15.0)
-            if snapshot.version == seen:
-                await stream.send(": keep-alive\n\n")
-                continue
             seen = snapshot.version
-            await stream.send(f"event: queue\ndata: {json.dumps(queue_for(console, ctx, snapshot))}\n\n")
+            await stream.send(f"event: queue\ndata: {queue_json(console, ctx, snapshot)}\n\n")
         await stream.eof()
 
     @guard.route("/console/queue/next", Access(SIGNED_IN, (Permission.CLAIM,)), methods=("POST",))

@@ -1,7 +1,8 @@
 """The live queue: one poller per console process, every open queue view woken when it changes.
 
-:class:`QueueWatcher` reads the queue every ``interval`` seconds (one query for all connected
-counselors, whatever their number) and keeps the latest snapshot; a view waits with
+:class:`QueueWatcher` looks at the queue every ``interval`` seconds (one small query of ids and
+change times for all connected counselors, whatever their number; only the escalations that
+changed are read again) and keeps the latest snapshot; a view waits with
 :meth:`QueueWatcher.changed_since` and then renders the snapshot for its counselor (languages,
 role). Changes made by other processes (the bot escalating, another console server) are seen
 within one interval.
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from bot import handoff_queue
 from bot.handoff_queue import QueueItem
@@ -35,27 +37,39 @@ class QueueWatcher:
         self._interval = interval
         self.snapshot = Snapshot(0)
         self._changed: Optional[asyncio.Event] = None
-        self._fingerprint: object = None
+        self._versions: Dict[int, object] = {}  # open escalation id -> its last change
+        self._items: Dict[int, QueueItem] = {}
+        self._refreshing: Optional[asyncio.Lock] = None
+        self._views: Dict[Tuple[int, Tuple[str, ...], int], Any] = {}
 
     def _event(self) -> asyncio.Event:
         if self._changed is None:
             self._changed = asyncio.Event()
         return self._changed
 
-    def _read(self) -> Tuple[List[QueueItem], List[QueueItem]]:
-        return handoff_queue.waiting(self._url), handoff_queue.assigned_to(self._url)
-
     async def refresh(self) -> None:
-        waiting, assigned = await asyncio.to_thread(self._read)
-        fingerprint = tuple(
-            (item.id, item.status, item.priority, item.counselor_id, item.language, item.indicators, item.danger)
-            for item in waiting + assigned
-        )
-        if fingerprint != self._fingerprint:
-            self._fingerprint = fingerprint
-            self.snapshot = Snapshot(self.snapshot.version + 1, tuple(waiting), tuple(assigned))
-            event, self._changed = self._event(), asyncio.Event()
-            event.set()
+        if self._refreshing is None:
+            self._refreshing = asyncio.Lock()
+        async with self._refreshing:  # the poller and a page load may ask at the same time
+            await self._refresh()
+
+    async def _refresh(self) -> None:
+        versions = await asyncio.to_thread(handoff_queue.open_versions, self._url)
+        if versions == self._versions:
+            return
+        changed = [i for i, changed_at in versions.items() if self._versions.get(i) != changed_at]
+        for item in await asyncio.to_thread(handoff_queue.items, self._url, changed):
+            self._items[item.id] = item
+        for gone in set(self._items) - set(versions):
+            del self._items[gone]
+        self._versions = versions
+        ordered = sorted(self._items.values(), key=handoff_queue.queue_order)
+        waiting = tuple(item for item in ordered if item.status == handoff_queue.QUEUED)
+        assigned = tuple(item for item in ordered if item.status == handoff_queue.WITH_COUNSELOR)
+        self.snapshot = Snapshot(self.snapshot.version + 1, waiting, assigned)
+        self._views.clear()
+        event, self._changed = self._event(), asyncio.Event()
+        event.set()
 
     async def run(self) -> None:
         while True:
@@ -64,6 +78,16 @@ class QueueWatcher:
             except Exception:  # the database may be away for a moment: keep the last snapshot
                 logger.exception("Could not read the queue; trying again.")
             await asyncio.sleep(self._interval)
+
+    def shared_view(self, snapshot: Snapshot, key: Tuple[str, ...], render: Callable[[], Any]) -> Any:
+        """A part of the view that is the same for every counselor with ``key`` (their languages),
+        rendered once per snapshot however many counselors are watching."""
+        if snapshot.version != self.snapshot.version:
+            return render()
+        cache_key = (snapshot.version, key, int(time.monotonic() // 15))  # waits and routing move with time
+        if cache_key not in self._views:
+            self._views[cache_key] = render()
+        return self._views[cache_key]
 
     async def changed_since(self, version: int, timeout: float) -> Snapshot:
         """The snapshot once it is newer than ``version`` (or the current one after ``timeout``)."""

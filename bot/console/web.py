@@ -34,7 +34,7 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # (with no-referrer, Chromium sends "Origin: null" on our own forms)
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }

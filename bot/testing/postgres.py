@@ -32,8 +32,11 @@ def _as_server_user(command: List[str]) -> List[str]:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[str]:
-    """Start a server; yield its SQLAlchemy URL; stop it and remove its data afterwards."""
+def running_postgres(durable: bool = False) -> Iterator[str]:
+    """Start a server; yield its SQLAlchemy URL; stop it and remove its data afterwards.
+
+    ``durable``: every commit reaches the disk, as in production (benchmarks); tests skip the
+    syncing to run faster."""
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -47,7 +50,9 @@ def running_postgres() -> Iterator[str]:
             _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]),
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off -c max_connections=200"
+        options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off"
         subprocess.run(
             _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"]),
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

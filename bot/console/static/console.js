@@ -93,7 +93,14 @@
       row.appendChild(cell);
       mine.appendChild(row);
     });
-    document.getElementById("waiting-count").textContent = "(" + data.waiting.length + ")";
+    document.getElementById("waiting-count").textContent = "(" + data.total + ")";
+    if (data.total > data.waiting.length) {
+      const row = el("tr");
+      const cell = el("td", (data.total - data.waiting.length) + " more, less urgent or newer: take these first.");
+      cell.colSpan = 7;
+      row.appendChild(cell);
+      waiting.appendChild(row);
+    }
     document.getElementById("hidden-note").textContent = data.hidden
       ? data.hidden + " more waiting in languages you do not answer in; they come to you if nobody else takes them."
       : "";
