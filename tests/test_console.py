@@ -258,3 +258,24 @@ def test_every_opening_and_action_is_audited_and_tampering_is_detected(line: Dic
         assert main(["audit", "verify"]) == 1
     finally:
         load_settings.cache_clear()
+
+
+def test_an_admin_creates_and_disables_accounts_from_the_console(line: Dict) -> None:
+    admin = signed_in(line, "boss", role="admin")
+    admin.get("/console/admin")
+    page = admin.post("/console/admin/counselors", {"username": "ivan", "display_name": "Ivan <b>", "role": "counselor",
+                                                    "languages": "en,es"})
+    assert page.status_code == 200 and "Ivan &lt;b&gt;" in page.text
+    one_time = re.search(r'id="one-time-password">([^<]+)<', page.text).group(1)
+    newcomer = Browser(line["base"])
+    assert newcomer.post("/console/login", {"username": "ivan", "password": one_time}, csrf=False).headers["Location"] == "/console/verify"
+    refused = admin.post("/console/admin/counselors", {"username": "ivan", "display_name": "Again", "role": "counselor", "languages": "en"})
+    assert refused.status_code == 400
+    ivan = counselor_id(line, "ivan")
+    assert admin.post(f"/console/admin/counselors/{ivan}/disable").status_code == 303
+    assert newcomer.get("/console/verify").headers["Location"] == "/console/login"  # signed out at once
+    assert Browser(line["base"]).post("/console/login", {"username": "ivan", "password": one_time}, csrf=False).status_code == 401
+    from bot.audit import verify
+
+    checked = admin.get("/console/admin/audit").text  # (another test in this module tampers with the log)
+    assert ("Intact:" in checked) == verify(line["url"]).ok and 'id="audit-result"' in checked

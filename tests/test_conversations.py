@@ -7,6 +7,7 @@ then talks to them the way ``hotline chat`` does. Needs the trained model (``mak
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Iterator, List
 
@@ -108,8 +109,9 @@ def test_situation_reflection_screening_and_handoff_summary(server: Server) -> N
     stopped = " ".join(server.talk(person, "DONE")).lower()
     assert "stopped" in stopped and "counselor" in stopped
     handed_over = " ".join(server.talk(person, "yes"))
-    assert "1-888" not in handed_over  # unknown place: the international directory, not a US number
-    assert "globalmodernslavery.org" in handed_over
+    assert "1-888" not in handed_over  # unknown place: never a US number
+    assert "counselor will answer here" in handed_over
+    assert re.search(r"You are number \d+ in line\. We can't estimate the wait", handed_over)  # nobody was taken yet
     [(priority, reason, language, _jurisdiction, summary)] = escalations(server, person)
     summary = json.loads(summary)
     assert priority == 3 and language == "en"

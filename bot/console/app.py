@@ -345,7 +345,7 @@ def _transcript(console: Console, item: handoff_queue.QueueItem, after_in: int =
     return [
         {
             "kind": entry["kind"], "in": entry["id"] if entry["kind"] == "person" else None,
-            "out": entry["id"] if entry["kind"] != "person" else None, "at": entry["at"].strftime("%Y-%m-%d %H:%M:%S"),
+            "out": entry["id"] if entry["kind"] != "person" else None, "at": entry["at"].strftime("%Y-%m-%d %H:%M:%S UTC"),
             "text": entry["text"], "status": entry["status"], "error": entry["error"],
             "media": [item.get("content_type") or "attachment" for item in entry["media"]],
         }
@@ -510,28 +510,31 @@ def _add_admin_routes(console: Console) -> None:
         await console.record(ctx, "supervision.view", "queue")
         return console.page("supervision.html", ctx, load=load, people=people, waiting=waiting, assigned=assigned)
 
+    async def admin_page(ctx: Context, status: int = 200, **shown: Any) -> HTTPResponse:
+        hours_file = console.settings.opening_hours_file
+        values = {
+            "people": await asyncio.to_thread(accounts.list_counselors, url),
+            "roles": sorted(console.rules.roles),
+            "hours": hours_file.read_text(encoding="utf-8") if hours_file.exists() else "",
+            "created": None, "error": None, "audit_result": None,
+        }
+        return console.page("admin.html", ctx, status=status, **{**values, **shown})
+
     @guard.route("/console/admin", Access(SIGNED_IN, (Permission.MANAGE_ACCOUNTS,)))
     async def admin(request: Request, ctx: Context) -> HTTPResponse:
-        people = await asyncio.to_thread(accounts.list_counselors, url)
-        hours = console.settings.opening_hours_file.read_text(encoding="utf-8") if console.settings.opening_hours_file.exists() else ""
-        return console.page("admin.html", ctx, people=people, roles=sorted(console.rules.roles), hours=hours,
-                            created=None, error=None, audit_result=None)
+        return await admin_page(ctx)
 
     @guard.route("/console/admin/counselors", Access(SIGNED_IN, (Permission.MANAGE_ACCOUNTS,)), methods=("POST",))
     async def add_counselor(request: Request, ctx: Context) -> HTTPResponse:
-        people = await asyncio.to_thread(accounts.list_counselors, url)
         try:
             created = await asyncio.to_thread(
                 accounts.create_counselor, url, console.sealer, _form(request, "username", 64),
                 _form(request, "display_name", 128), _form(request, "role", 16), _form(request, "languages", 64),
             )
         except AccountError as error:
-            return console.page("admin.html", ctx, status=400, people=people, roles=sorted(console.rules.roles),
-                                hours="", created=None, error=str(error), audit_result=None)
+            return await admin_page(ctx, status=400, error=str(error))
         await console.record(ctx, "counselor.add", f"counselor:{created.counselor.id}", role=created.counselor.role)
-        people = await asyncio.to_thread(accounts.list_counselors, url)
-        return console.page("admin.html", ctx, people=people, roles=sorted(console.rules.roles), hours="",
-                            created=created, error=None, audit_result=None)
+        return await admin_page(ctx, created=created)
 
     @guard.route("/console/admin/counselors/<counselor_id>/<change>", Access(SIGNED_IN, (Permission.MANAGE_ACCOUNTS,)), methods=("POST",))
     async def change_counselor(request: Request, ctx: Context, counselor_id: str, change: str) -> HTTPResponse:
@@ -544,7 +547,7 @@ def _add_admin_routes(console: Console) -> None:
             else:
                 await asyncio.to_thread(accounts.reset_second_factor, url, target.username)
         except AccountError as error:
-            return response.text(str(error), status=400)
+            return await admin_page(ctx, status=400, error=str(error))
         await console.record(ctx, "counselor." + change.replace("-", "_"), f"counselor:{target.id}")
         return response.redirect("/console/admin", status=303)
 
@@ -552,9 +555,7 @@ def _add_admin_routes(console: Console) -> None:
     async def verify_audit(request: Request, ctx: Context) -> HTTPResponse:
         result = await asyncio.to_thread(audit.verify, url)
         await console.record(ctx, "audit.verify", "audit_log", ok=result.ok)
-        people = await asyncio.to_thread(accounts.list_counselors, url)
-        return console.page("admin.html", ctx, people=people, roles=sorted(console.rules.roles), hours="",
-                            created=None, error=None, audit_result=result)
+        return await admin_page(ctx, audit_result=result)
 
 
 def serve(host: str, port: int) -> None:
