@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import select
 
-from bot.handoff_queue import OPEN_STATUSES, QUEUED
+from bot.handoff_queue import QUEUED, open_row
 from bot.storage.db import new_session
 from bot.storage.models import Escalation, utcnow
 
@@ -76,11 +75,7 @@ def escalate(
     priority = priority_for(summary, requested)
     now = utcnow()
     with new_session(database_url) as session:
-        existing = session.execute(
-            select(Escalation)
-            .where(Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES))
-            .order_by(Escalation.id.desc())
-        ).scalars().first()
+        existing = open_row(session, conversation_id)
         if existing is None:
             existing = Escalation(
                 conversation_id=conversation_id,
@@ -112,11 +107,7 @@ def escalate(
 def open_escalation(database_url: str, conversation_id: str) -> Optional[Escalation]:
     """The conversation's open request for a counselor, if there is one."""
     with new_session(database_url) as session:
-        return session.execute(
-            select(Escalation).where(
-                Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES)
-            )
-        ).scalars().first()
+        return open_row(session, conversation_id)
 
 
 def erase_conversation(database_url: str, conversation_id: str) -> int:

@@ -179,14 +179,19 @@ def summary_of(url: str, escalation_id: int) -> Dict[str, Any]:
         return dict(row.summary or {}) if row is not None else {}
 
 
+def open_row(session: Session, conversation_id: str) -> Optional[Escalation]:
+    """The conversation's open escalation row (queued or with a counselor), in ``session``."""
+    return session.execute(
+        select(Escalation)
+        .where(Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES))
+        .order_by(Escalation.id.desc())
+    ).scalars().first()
+
+
 def open_for(url: str, conversation_id: str) -> Optional[QueueItem]:
     """The conversation's open escalation (queued or with a counselor), if any."""
     with new_session(url) as session:
-        row = session.execute(
-            select(Escalation)
-            .where(Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES))
-            .order_by(Escalation.id.desc())
-        ).scalars().first()
+        row = open_row(session, conversation_id)
         return item_of(row) if row is not None else None
 
 
@@ -240,22 +245,30 @@ def estimated_wait_seconds(url: str, place: int, now: Optional[datetime] = None)
 
 
 # ----------------------------------------------------------- transitions
+def _take_locked(session: Session, conditions: Sequence[Any], counselor_id: int, now: datetime) -> Optional[int]:
+    """PostgreSQL: lock the first queued row matching ``conditions`` that no other claim holds
+    (``FOR UPDATE SKIP LOCKED``: never waits), give it to the counselor and commit; its id."""
+    row = session.execute(
+        select(Escalation)
+        .where(Escalation.status == QUEUED, *conditions)
+        .order_by(*_queue_order())
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).scalars().first()
+    if row is None:
+        session.rollback()
+        return None
+    row.status, row.counselor_id, row.claimed_at = WITH_COUNSELOR, counselor_id, now
+    session.commit()
+    return int(row.id)
+
+
 def claim(url: str, escalation_id: int, counselor_id: int, now: Optional[datetime] = None) -> bool:
     """Take a queued conversation; False when someone else has it (or it is no longer queued)."""
     now = now or utcnow()
     with new_session(url) as session:
         if _is_postgres(session):
-            row = session.execute(
-                select(Escalation)
-                .where(Escalation.id == escalation_id, Escalation.status == QUEUED)
-                .with_for_update(skip_locked=True)
-            ).scalars().first()
-            if row is None:
-                session.rollback()
-                return False
-            row.status, row.counselor_id, row.claimed_at = WITH_COUNSELOR, counselor_id, now
-            session.commit()
-            return True
+            return _take_locked(session, [Escalation.id == escalation_id], counselor_id, now) is not None
         taken = session.execute(
             update(Escalation)
             .where(Escalation.id == escalation_id, Escalation.status == QUEUED)
@@ -274,19 +287,7 @@ def claim_next(
     offered = or_(Escalation.language.in_(spoken), Escalation.queued_at <= now - timedelta(seconds=routing_grace_s))
     with new_session(url) as session:
         if _is_postgres(session):
-            row = session.execute(
-                select(Escalation)
-                .where(Escalation.status == QUEUED, offered)
-                .order_by(*_queue_order())
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).scalars().first()
-            if row is None:
-                session.rollback()
-                return None
-            row.status, row.counselor_id, row.claimed_at = WITH_COUNSELOR, counselor_id, now
-            session.commit()
-            return int(row.id)
+            return _take_locked(session, [offered], counselor_id, now)
     for candidate in offered_to(waiting(url), spoken, routing_grace_s, now):  # SQLite: first one we win
         if claim(url, candidate.id, counselor_id, now):
             return candidate.id
