@@ -79,13 +79,20 @@ def last_bot_response(tracker: Tracker) -> Optional[str]:
     return None
 
 
-def handoff_summary(tracker: Tracker, danger: Optional[bool] = None) -> HandoffSummary:
-    """What a counselor needs first, from the conversation's slots and events."""
+def handoff_summary(
+    tracker: Tracker, danger: Optional[bool] = None, dispatcher: Optional[CollectingDispatcher] = None
+) -> HandoffSummary:
+    """What a counselor needs first, from the conversation's slots and events (and what the
+    running action has already said, when its ``dispatcher`` is given)."""
     screening = {slot: tracker.get_slot(slot) for slot in SCREENING_SLOTS if tracker.get_slot(slot)}
+    told = bot_responses_sent(tracker)
+    for message in dispatcher.messages if dispatcher else []:
+        if message.get("response") and message["response"] not in told:
+            told.append(message["response"])
     return HandoffSummary(
         danger=bool(tracker.get_slot("danger_seen")) if danger is None else danger,
         child_mentioned=bool(tracker.get_slot("child_mentioned")),
         indicators=list(tracker.get_slot("indicators_seen") or []),
         screening=screening,
-        bot_told=bot_responses_sent(tracker),
+        bot_told=told,
     )

@@ -27,7 +27,7 @@ class ActionEmergency(HotlineAction):
         say(dispatcher, "utter_emergency")
         say(dispatcher, "utter_emergency_safety_check")
         already_handed_over = tracker.get_slot("handoff")
-        escalation_id = record_request(tracker, reason="emergency", danger=True)
+        escalation_id = record_request(tracker, "emergency", dispatcher, danger=True)
         if not already_handed_over:
             say(dispatcher, "utter_handoff_urgent")
             tell_place_in_line(dispatcher, tracker, escalation_id, only_if_closed=True)

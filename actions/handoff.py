@@ -13,7 +13,6 @@ seen by others), or straight away when the person asks for a person again.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from typing import Any, Dict, List, Optional, Text
@@ -35,7 +34,7 @@ from actions.common import (
 )
 from bot import handoff_queue
 from bot.escalation import escalate
-from bot.opening_hours import Schedule, is_open, load_schedules
+from bot.opening_hours import Schedule, current_schedules, is_open
 
 HANDOFF_QUEUED = "queued"
 ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
@@ -47,10 +46,9 @@ def notice_time() -> float:
     return time.time()
 
 
-@functools.lru_cache(maxsize=1)
 def schedules() -> Dict[str, Schedule]:
-    """The team's opening hours, loaded on first use."""
-    return load_schedules(settings().opening_hours_file)
+    """The team's opening hours in force (as saved in the console, else ``opening_hours.yml``)."""
+    return current_schedules(settings().database_url, settings().opening_hours_file)
 
 
 def hotline_number_of(tracker: Tracker) -> Optional[str]:
@@ -58,15 +56,17 @@ def hotline_number_of(tracker: Tracker) -> Optional[str]:
     return latest_user_metadata(tracker).get("hotline_number")
 
 
-def record_request(tracker: Tracker, reason: str, danger: Optional[bool] = None) -> int:
-    """Open or update the conversation's escalation; its id."""
+def record_request(
+    tracker: Tracker, reason: str, dispatcher: CollectingDispatcher, danger: Optional[bool] = None
+) -> int:
+    """Open or update the conversation's escalation (with what the bot has said so far); its id."""
     row = escalate(
         settings().database_url,
         tracker.sender_id,
         reason=reason,
         language=language_of(tracker),
         jurisdiction=jurisdiction_of(tracker),
-        summary=handoff_summary(tracker, danger=danger),
+        summary=handoff_summary(tracker, danger=danger, dispatcher=dispatcher),
         requested=True,
         channel=tracker.get_latest_input_channel() or "unknown",
         hotline_number=hotline_number_of(tracker),
@@ -103,8 +103,8 @@ class ActionHandoff(HotlineAction):
         return "action_handoff"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        escalation_id = record_request(tracker, reason="requested")
         say(dispatcher, "utter_handoff_recorded")
+        escalation_id = record_request(tracker, "requested", dispatcher)
         tell_place_in_line(dispatcher, tracker, escalation_id)
         events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED), SlotSet("handoff_notice_at", notice_time())]
         if tracker.active_loop.get("name"):
@@ -117,7 +117,7 @@ class ActionHandoffTurn(HotlineAction):
         return "action_handoff_turn"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        escalation_id = record_request(tracker, reason="requested")
+        escalation_id = record_request(tracker, "requested", dispatcher)
         if tracker.get_slot("handoff") == handoff_queue.WITH_COUNSELOR:
             return []  # a counselor is answering: the bot says nothing at all
         last_notice = float(tracker.get_slot("handoff_notice_at") or 0.0)

@@ -358,6 +358,22 @@ def record_wait_notice(url: str, escalation_id: int, place: int, now: Optional[d
         session.commit()
 
 
+def take_wait_notice(
+    url: str, escalation_id: int, last_at: Optional[datetime], place: int, now: Optional[datetime] = None
+) -> bool:
+    """Record a new wait notice only if nobody recorded one since ``last_at`` (two console servers
+    sweeping at once send it once)."""
+    unchanged = Escalation.wait_notice_at.is_(None) if last_at is None else Escalation.wait_notice_at == last_at
+    with new_session(url) as session:
+        taken = session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, unchanged)
+            .values(wait_notice_at=now or utcnow(), wait_notice_position=place)
+        ).rowcount
+        session.commit()
+        return bool(taken)
+
+
 def wait_notice_due(
     last_at: Optional[datetime], last_place: Optional[int], place: int, interval_s: float, now: Optional[datetime] = None
 ) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -323,6 +323,18 @@ class MessageStore:
 
     def mark_suppressed(self, outbound_id: int, reason: str) -> None:
         self._set(outbound_id, status="suppressed", last_error=reason[:255])
+
+    def delivery_states(self, outbound_ids: Sequence[int]) -> Dict[int, Tuple[str, Optional[str]]]:
+        """Status and last error of these replies (what a counselor watching the transcript sees change)."""
+        if not outbound_ids:
+            return {}
+        with new_session(self._url) as session:
+            rows = session.execute(
+                select(OutboundMessage.id, OutboundMessage.status, OutboundMessage.last_error).where(
+                    OutboundMessage.id.in_(list(outbound_ids))
+                )
+            ).all()
+        return {row.id: (row.status, row.last_error) for row in rows}
 
     def record_delivery(self, provider_sid: str, status: str) -> bool:
         """A signed status callback: delivered/undelivered/failed. False when the id is unknown."""

@@ -66,6 +66,8 @@ def sweep(
         )
         if not due or item.wait_notice_at is None:  # the first notice is the bot's, at the handoff
             continue
+        if not handoff_queue.take_wait_notice(url, item.id, item.wait_notice_at, place, now):
+            continue  # another console server has just told them
         wait = handoff_queue.estimated_wait_seconds(url, place, now)
         if wait is None:
             text = notices.text("utter_queue_place_no_estimate", item.language, item.jurisdiction, position=place)
@@ -73,6 +75,5 @@ def sweep(
             minutes = max(1, math.ceil(wait / 60))
             text = notices.text("utter_queue_place", item.language, item.jurisdiction, position=place, wait=minutes)
         store.queue_outbound(item.conversation_id, text, author="line")
-        handoff_queue.record_wait_notice(url, item.id, place, now)
         result.told_place.append(item.id)
     return result

@@ -107,6 +107,7 @@ async def test_emergency_first_message_gets_the_number_first_and_the_top_priorit
     assert SlotSet("handoff", "queued") in events
     record = open_escalation(database_url, "conversation-1")
     assert record.priority == 1 and record.reason == "emergency" and record.summary["danger"] is True
+    assert record.summary["bot_told"][:2] == ["utter_emergency", "utter_emergency_safety_check"]  # counselors see it
 
 
 async def test_second_misunderstanding_in_a_row_offers_a_person() -> None:
@@ -122,3 +123,40 @@ async def test_erasure_deletes_escalations_and_marks_the_tracker_for_erasure(dat
     assert responses == ["utter_data_deleted"]
     assert SlotSet("conversation_erased", True) in events
     assert open_escalation(database_url, "conversation-1") is None
+
+
+async def test_asking_for_a_person_tells_the_place_in_line_honestly(database_url: str) -> None:
+    from actions.handoff import ActionHandoff
+
+    escalate(database_url, "someone-earlier", reason="requested", language="en", jurisdiction=None,
+             summary=HandoffSummary(), requested=True)
+    responses, events = await run(ActionHandoff(), tracker("i want a person", "talk_to_human", slots={"welcomed": True}))
+    assert responses == ["utter_handoff_recorded", "utter_queue_place_no_estimate"]  # nobody taken yet: no estimate
+    assert SlotSet("handoff", "queued") in events
+
+
+async def test_out_of_hours_the_person_hears_the_next_shift_and_the_emergency_number(database_url: str) -> None:
+    from actions.handoff import ActionHandoff
+    from bot.opening_hours import save_schedules
+
+    save_schedules(database_url, "schedules:\n  default: {timezone: UTC, weekly: {}, holidays: []}\n", None)
+    responses, _ = await run(ActionHandoff(), tracker("HELP", "request_help", slots={"welcomed": True}))
+    assert responses == ["utter_handoff_recorded", "utter_queue_out_of_hours", "utter_emergency"]
+    assert open_escalation(database_url, "conversation-1") is not None  # stays in line for the next shift
+
+
+async def test_the_bot_is_silent_with_a_counselor_and_answers_again_once_returned(database_url: str) -> None:
+    from actions.handoff import ActionHandoffTurn
+    from bot import handoff_queue
+
+    escalation = escalate(database_url, "conversation-1", reason="requested", language="en", jurisdiction=None,
+                          summary=HandoffSummary(), requested=True).id
+    handoff_queue.claim(database_url, escalation, counselor_id=1)
+    _, events = await run(ActionTrackContext(), tracker("thanks", "thank", slots={"handoff": "queued", "welcomed": True}))
+    assert SlotSet("handoff", "with_counselor") in events
+    responses, _ = await run(ActionHandoffTurn(), tracker("are you there", "talk_to_human",
+                                                          slots={"handoff": "with_counselor", "welcomed": True}))
+    assert responses == []
+    handoff_queue.return_to_bot(database_url, escalation)
+    _, events = await run(ActionTrackContext(), tracker("hi", "greet", slots={"handoff": "with_counselor", "welcomed": True}))
+    assert SlotSet("handoff", None) in events

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from http.cookies import SimpleCookie
 from typing import Dict, Iterator, List, Optional
 
@@ -262,7 +263,9 @@ def test_every_opening_and_action_is_audited_and_tampering_is_detected(line: Dic
 
 def test_an_admin_creates_and_disables_accounts_from_the_console(line: Dict) -> None:
     admin = signed_in(line, "boss", role="admin")
-    admin.get("/console/admin")
+    overview = admin.get("/console/admin").text
+    assert 'id="settings"' in overview and "HOTLINE_SILENCE_CLOSE" in overview
+    assert line["url"] not in overview  # the database URL (and any secret) is never shown
     page = admin.post("/console/admin/counselors", {"username": "ivan", "display_name": "Ivan <b>", "role": "counselor",
                                                     "languages": "en,es"})
     assert page.status_code == 200 and "Ivan &lt;b&gt;" in page.text
@@ -279,3 +282,23 @@ def test_an_admin_creates_and_disables_accounts_from_the_console(line: Dict) -> 
 
     checked = admin.get("/console/admin/audit").text  # (another test in this module tampers with the log)
     assert ("Intact:" in checked) == verify(line["url"]).ok and 'id="audit-result"' in checked
+
+
+def test_an_admin_changes_the_opening_hours_and_a_broken_version_is_refused(line: Dict) -> None:
+    from bot.opening_hours import current_schedules, is_open
+
+    admin = signed_in(line, "hours-admin", role="admin")
+    page = admin.get("/console/admin")
+    assert "schedules:" in page.text  # the file's hours until a version is saved
+    broken = admin.post("/console/admin/opening-hours", {"hours": "schedules:\n  default: {timezone: Mars/Base}\n"})
+    assert broken.status_code == 400 and "Mars/Base" in broken.text
+    closed_on_sunday = (
+        "schedules:\n  default:\n    timezone: UTC\n"
+        "    weekly: {mon: ['00:00-24:00'], tue: ['00:00-24:00'], wed: ['00:00-24:00'], thu: ['00:00-24:00'],"
+        " fri: ['00:00-24:00'], sat: ['00:00-24:00']}\n"
+    )
+    saved = admin.post("/console/admin/opening-hours", {"hours": closed_on_sunday})
+    assert saved.status_code == 200 and 'id="hours-saved"' in saved.text
+    hours = current_schedules(line["url"], Path("/nonexistent"))
+    assert not is_open(hours, "web", datetime(2026, 11, 29, 12, 0)) and is_open(hours, "web", datetime(2026, 11, 30, 12, 0))
+    assert signed_in(line, "not-an-admin").post("/console/admin/opening-hours", {"hours": "schedules: {}"}).status_code == 403

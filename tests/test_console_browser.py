@@ -145,6 +145,13 @@ def test_a_counselor_takes_web_chat_and_sms_conversations_and_answers_each_by_it
     while "Hello, this is Maria from the help line." not in sms_to(line["emulator"], sender):
         assert time.monotonic() < deadline, sms_to(line["emulator"], sender)
         time.sleep(0.3)
+    # Twilio reports the delivery: the open transcript shows it without a reload.
+    sent = next(m for m in line["emulator"].messages if m.to == sender and m.body.startswith("Hello, this is Maria"))
+    status = {"MessageSid": sent.sid, "MessageStatus": "delivered", "AccountSid": TEST_ACCOUNT_SID}
+    assert post_webhook(f"{servers.receiver_url}/webhooks/twilio/status", status, AUTH_TOKEN,
+                        signature_url=f"{PUBLIC_URL}/webhooks/twilio/status")[0] == 204
+    reply_entry = console.locator("#transcript .entry.counselor", has_text="this is Maria")
+    expect(reply_entry.locator(".delivery")).to_have_text("Delivered", timeout=10_000)
     sms_escalation = int(console.url.rstrip("/").split("/")[-1])
     console.select_option("#to", label="Ben (en)")
     console.click("form[action$='/transfer'] button[type=submit]")

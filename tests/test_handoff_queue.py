@@ -170,3 +170,14 @@ def test_supervisors_see_waits_and_load(database_url: str) -> None:
     handoff_queue.claim(url, a, 5)
     load = handoff_queue.load(url)
     assert load["waiting"] == 1 and load["conversations_per_counselor"] == {5: 1}
+
+
+def test_two_console_servers_sweeping_at_once_send_a_wait_notice_once(any_database_url: str) -> None:
+    url = any_database_url
+    escalation = ask(url, "waiting")
+    told_at = utcnow() - timedelta(minutes=10)
+    handoff_queue.record_wait_notice(url, escalation, 5, told_at)
+    seen = handoff_queue.get(url, escalation).wait_notice_at
+    assert handoff_queue.take_wait_notice(url, escalation, seen, 2) is True
+    assert handoff_queue.take_wait_notice(url, escalation, seen, 2) is False  # the other server lost
+    assert handoff_queue.get(url, escalation).wait_notice_position == 2

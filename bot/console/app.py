@@ -20,7 +20,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -46,9 +46,10 @@ from bot.console.web import (
 )
 from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
-from bot.errors import AccountError
+from bot.errors import AccountError, ConfigError
 from bot.inbox import MessageStore
-from bot.opening_hours import load_schedules
+from bot import opening_hours
+from bot.opening_hours import current_schedules
 from bot.queue_notices import sweep
 from bot.storage.db import new_session
 from bot.storage.models import CaseNote, utcnow
@@ -61,6 +62,7 @@ MAX_REPLY_CHARS = 1600
 MAX_NOTE_CHARS = 4000
 SWEEP_SECONDS = 5.0
 SSE_SECONDS = 300.0
+UNSETTLED = ("pending", "sending", "sent")  # a reply's delivery can still change
 QUEUE_ROWS = 100  # the live view lists the most urgent this many; the rest are counted
 OUTCOMES = {
     "information_given": "Information given",
@@ -157,13 +159,13 @@ def build_app(settings: Optional[Settings] = None) -> Sanic:
 
 async def _keep_queue(console: Console) -> None:
     notices = Notices(console.settings)
-    schedules = load_schedules(console.settings.opening_hours_file)
 
     def note(action: str, target: str, detail: dict) -> None:
         audit.record(console.url, "system", action, target, detail)
 
     while True:
         try:
+            schedules = await asyncio.to_thread(current_schedules, console.url, console.settings.opening_hours_file)
             await asyncio.to_thread(sweep, console.settings, console.store, notices, schedules, note)
         except Exception:
             logger.exception("The queue sweep failed; trying again.")
@@ -340,6 +342,13 @@ def _add_queue_routes(console: Console) -> None:
 
 
 # ------------------------------------------------------------- conversation
+def delivery_text(status: str, error: Optional[str]) -> str:
+    """How a reply's delivery reads in the transcript."""
+    if status in ("failed", "undelivered", "suppressed"):
+        return f"Not delivered: {error or status}"
+    return {"pending": "Sending…", "sending": "Sending…", "sent": "Sent", "delivered": "Delivered"}.get(status, status)
+
+
 def _transcript(console: Console, item: handoff_queue.QueueItem, after_in: int = 0, after_out: int = 0) -> List[Dict[str, Any]]:
     entries = console.store.transcript(item.conversation_id, after_in, after_out, limit=1000, unsent=True)
     return [
@@ -347,6 +356,7 @@ def _transcript(console: Console, item: handoff_queue.QueueItem, after_in: int =
             "kind": entry["kind"], "in": entry["id"] if entry["kind"] == "person" else None,
             "out": entry["id"] if entry["kind"] != "person" else None, "at": entry["at"].strftime("%Y-%m-%d %H:%M:%S UTC"),
             "text": entry["text"], "status": entry["status"], "error": entry["error"],
+            "delivery": delivery_text(entry["status"], entry["error"]) if entry["kind"] != "person" else "",
             "media": [item.get("content_type") or "attachment" for item in entry["media"]],
         }
         for entry in entries
@@ -398,12 +408,27 @@ def _add_conversation_routes(console: Console) -> None:
                                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
         loop = asyncio.get_running_loop()
         deadline, last_sent = loop.time() + SSE_SECONDS, loop.time()
+        # replies whose delivery may still change (sending, sent -> delivered or failed), and their state
+        watched: Dict[int, Tuple[str, Optional[str]]] = {}
+        if after_out:
+            recent = await asyncio.to_thread(_transcript, console, ctx.escalation, 0, max(0, after_out - 50))
+            watched = {e["out"]: (e["status"], e["error"]) for e in recent if e["out"] and e["status"] in UNSETTLED}
         await stream.send("retry: 1000\n\n")
         while loop.time() < deadline:
             for entry in await asyncio.to_thread(_transcript, console, ctx.escalation, after_in, after_out):
                 after_in, after_out = entry["in"] or after_in, entry["out"] or after_out
+                if entry["out"] and entry["status"] in UNSETTLED:
+                    watched[entry["out"]] = (entry["status"], entry["error"])
                 await stream.send(f"event: entry\ndata: {json.dumps(entry, ensure_ascii=False)}\n\n")
                 last_sent = loop.time()
+            for out, state in (await asyncio.to_thread(store.delivery_states, list(watched))).items():
+                if state != watched[out]:
+                    watched[out] = state
+                    change = {"out": out, "status": state[0], "delivery": delivery_text(*state)}
+                    await stream.send(f"event: delivery\ndata: {json.dumps(change, ensure_ascii=False)}\n\n")
+                    last_sent = loop.time()
+                if state[0] not in UNSETTLED:
+                    del watched[out]
             current = await asyncio.to_thread(handoff_queue.get, url, ctx.escalation.id)
             if current is None or current.status != ctx.escalation.status or current.counselor_id != ctx.escalation.counselor_id:
                 await stream.send("event: state\ndata: {}\n\n")  # the page reloads to show the new state
@@ -476,6 +501,22 @@ def _add_conversation_routes(console: Console) -> None:
         return response.redirect("/console/queue?notice=closed", status=303)
 
 
+def settings_in_force(settings: Settings) -> List[Tuple[str, str]]:
+    """What an admin may read of the settings (environment variables; secrets only as set / not set)."""
+    return [
+        ("HOTLINE_LANGUAGES", ", ".join(settings.languages)),
+        ("HOTLINE_DEFAULT_LANGUAGE", settings.default_language),
+        ("HOTLINE_DEFAULT_JURISDICTION", settings.default_jurisdiction or "not set (the bot asks)"),
+        ("HOTLINE_PUBLIC_URL", settings.public_url or "not set"),
+        ("TWILIO_AUTH_TOKEN", "set" if settings.twilio_auth_token else "not set (the Twilio webhook refuses everything)"),
+        ("HOTLINE_HANDOFF_NOTICE_INTERVAL", f"{settings.handoff_notice_interval_s} s"),
+        ("HOTLINE_SILENCE_CLOSE", f"{settings.silence_close_s} s"),
+        ("HOTLINE_ROUTING_GRACE", f"{settings.routing_grace_s} s"),
+        ("HOTLINE_CONSOLE_IDLE_TIMEOUT", f"{settings.console_idle_timeout_s} s"),
+        ("HOTLINE_QUICK_EXIT_URL", settings.quick_exit_url),
+    ]
+
+
 async def _hand_over(console: Console, request: Request, ctx: Context, action: str) -> HTTPResponse:
     """Transfer (own conversation) or reassign (supervisor): to a colleague, or back to the queue."""
     target = _form(request, "to", 16)
@@ -511,12 +552,12 @@ def _add_admin_routes(console: Console) -> None:
         return console.page("supervision.html", ctx, load=load, people=people, waiting=waiting, assigned=assigned)
 
     async def admin_page(ctx: Context, status: int = 200, **shown: Any) -> HTTPResponse:
-        hours_file = console.settings.opening_hours_file
         values = {
             "people": await asyncio.to_thread(accounts.list_counselors, url),
             "roles": sorted(console.rules.roles),
-            "hours": hours_file.read_text(encoding="utf-8") if hours_file.exists() else "",
-            "created": None, "error": None, "audit_result": None,
+            "hours": await asyncio.to_thread(opening_hours.current_text, url, console.settings.opening_hours_file),
+            "created": None, "error": None, "audit_result": None, "hours_error": None, "hours_saved": False,
+            "settings_view": settings_in_force(console.settings),
         }
         return console.page("admin.html", ctx, status=status, **{**values, **shown})
 
@@ -550,6 +591,18 @@ def _add_admin_routes(console: Console) -> None:
             return await admin_page(ctx, status=400, error=str(error))
         await console.record(ctx, "counselor." + change.replace("-", "_"), f"counselor:{target.id}")
         return response.redirect("/console/admin", status=303)
+
+    @guard.route("/console/admin/opening-hours", Access(SIGNED_IN, (Permission.MANAGE_OPENING_HOURS,)), methods=("POST",))
+    async def save_opening_hours(request: Request, ctx: Context) -> HTTPResponse:
+        text = (request.form.get("hours") if request.form else "") or ""
+        if len(text) > 20_000:
+            return await admin_page(ctx, status=413, hours_error="The opening hours are too long.")
+        try:
+            await asyncio.to_thread(opening_hours.save_schedules, url, text, ctx.counselor.id)
+        except ConfigError as error:
+            return await admin_page(ctx, status=400, hours=text, hours_error=str(error))
+        await console.record(ctx, "opening_hours.save", "opening_hours")
+        return await admin_page(ctx, hours_saved=True)
 
     @guard.route("/console/admin/audit", Access(SIGNED_IN, (Permission.VERIFY_AUDIT,)))
     async def verify_audit(request: Request, ctx: Context) -> HTTPResponse:

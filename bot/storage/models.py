@@ -112,6 +112,18 @@ class AuditEntry(Base):
     entry_hash = sa.Column(sa.String(64), nullable=False, unique=True)
 
 
+class OpeningHoursVersion(Base):
+    """Opening hours as an admin saved them in the console (YAML as in ``opening_hours.yml``).
+    Every version is kept; the newest applies; with none, the file applies."""
+
+    __tablename__ = "opening_hours_versions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    text = sa.Column(sa.Text, nullable=False)
+    counselor_id = sa.Column(sa.Integer, nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
 class ChannelAddress(Base):
     """Where to reply for a conversation: the address is stored only encrypted, only to reply.
 

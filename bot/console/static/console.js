@@ -132,10 +132,17 @@
     text.setAttribute("dir", "auto");
     item.appendChild(text);
     entry.media.forEach((kind) => item.appendChild(el("span", "[" + kind + " attached]", "media")));
-    if (["failed", "undelivered", "suppressed"].includes(entry.status)) {
-      item.appendChild(el("span", "Not delivered: " + (entry.error || entry.status), "delivery bad"));
+    if (entry.out) {
+      item.dataset.out = entry.out;
+      item.appendChild(el("span", entry.delivery, "delivery"));
+      markDelivery(item, entry.status);
     }
     return item;
+  }
+
+  function markDelivery(item, status) {
+    const bad = ["failed", "undelivered", "suppressed"].includes(status);
+    item.querySelector(".delivery").className = "delivery" + (bad ? " bad" : "");
   }
 
   function liveTranscript(list) {
@@ -144,6 +151,13 @@
     source.addEventListener("entry", (event) => {
       list.appendChild(transcriptEntry(JSON.parse(event.data)));
       list.lastChild.scrollIntoView({ block: "nearest" });
+    });
+    source.addEventListener("delivery", (event) => {
+      const change = JSON.parse(event.data);
+      const item = list.querySelector('li[data-out="' + Number(change.out) + '"]');
+      if (!item) return;
+      item.querySelector(".delivery").textContent = change.delivery;
+      markDelivery(item, change.status);
     });
     source.addEventListener("state", () => { source.close(); location.reload(); });
   }
