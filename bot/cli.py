@@ -153,6 +153,26 @@ def _counselor_reset_2fa(args: argparse.Namespace) -> int:
 
 
 @_reports_errors
+def _counselor_enable(args: argparse.Namespace) -> int:
+    from bot.console.accounts import enable_counselor
+
+    counselor = enable_counselor(load_settings().database_url, args.username)
+    _audit_cli("counselor.enable", counselor)
+    print(f"enabled {counselor.username!r}")
+    return 0
+
+
+@_reports_errors
+def _counselor_reset_password(args: argparse.Namespace) -> int:
+    from bot.console.accounts import reset_password
+
+    counselor, password = reset_password(load_settings().database_url, args.username)
+    _audit_cli("counselor.reset_password", counselor)
+    print(f"new one-time password for {counselor.username!r}: {password}  (shown once; it must be changed at sign-in)")
+    return 0
+
+
+@_reports_errors
 def _counselor_list(args: argparse.Namespace) -> int:
     from bot.console.accounts import list_counselors
 
@@ -245,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--port", type=int, default=5007)
     console.set_defaults(run=_console)
 
-    counselor = commands.add_parser("counselor", help="console accounts: add, disable, reset-2fa, list")
+    counselor = commands.add_parser("counselor", help="console accounts: add, disable, enable, reset-password, reset-2fa, list")
     counselor_actions = counselor.add_subparsers(dest="action", required=True)
     add = counselor_actions.add_parser("add", help="create an account and print its one-time password once")
     add.add_argument("username")
@@ -259,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     reset = counselor_actions.add_parser("reset-2fa", help="forget the second factor; the next sign-in enrols again")
     reset.add_argument("username")
     reset.set_defaults(run=_counselor_reset_2fa)
+    enable = counselor_actions.add_parser("enable", help="let a disabled account sign in again")
+    enable.add_argument("username")
+    enable.set_defaults(run=_counselor_enable)
+    new_password = counselor_actions.add_parser("reset-password", help="a new one-time password; signs the account out")
+    new_password.add_argument("username")
+    new_password.set_defaults(run=_counselor_reset_password)
     counselor_actions.add_parser("list", help="every account with its role and state").set_defaults(run=_counselor_list)
 
     admin = commands.add_parser("admin", help="first start of the console")

@@ -278,6 +278,13 @@ def test_an_admin_creates_and_disables_accounts_from_the_console(line: Dict) -> 
     assert admin.post(f"/console/admin/counselors/{ivan}/disable").status_code == 303
     assert newcomer.get("/console/verify").headers["Location"] == "/console/login"  # signed out at once
     assert Browser(line["base"]).post("/console/login", {"username": "ivan", "password": one_time}, csrf=False).status_code == 401
+    admin.get("/console/admin")
+    assert admin.post(f"/console/admin/counselors/{ivan}/enable").status_code == 303
+    admin.get("/console/admin")
+    renewed = admin.post(f"/console/admin/counselors/{ivan}/reset-password")
+    fresh = re.search(r'id="one-time-password">([^<]+)<', renewed.text).group(1)
+    assert Browser(line["base"]).post("/console/login", {"username": "ivan", "password": one_time}, csrf=False).status_code == 401
+    assert Browser(line["base"]).post("/console/login", {"username": "ivan", "password": fresh}, csrf=False).status_code == 303
     from bot.audit import verify
 
     checked = admin.get("/console/admin/audit").text  # (another test in this module tampers with the log)

@@ -187,6 +187,35 @@ def disable_counselor(url: str, username: str, *, rules: Optional[Rules] = None)
         return _info(row)
 
 
+def enable_counselor(url: str, username: str) -> CounselorInfo:
+    """Let a disabled account sign in again (with its password and second factor as they were)."""
+    with new_session(url) as session:
+        row = _require_username(session, username)
+        row.active = True
+        row.failed_logins = 0
+        row.locked_until = None
+        session.commit()
+        logger.info("enabled console account %s", row.id)
+        return _info(row)
+
+
+def reset_password(url: str, username: str) -> NewAccount:
+    """A new one-time password for a forgotten one: the old stops working, its browsers are signed
+    out, the lockout is lifted, and the next sign-in asks for a new password (the second factor
+    stays: reset it separately if the device is lost too)."""
+    password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
+    with new_session(url) as session:
+        row = _require_username(session, username)
+        row.password_hash = _hasher().hash(password)
+        row.must_change_password = True
+        row.failed_logins = 0
+        row.locked_until = None
+        ended = _end_sessions(session, row.id)
+        session.commit()
+        logger.info("reset the password of console account %s (%s sessions ended)", row.id, ended)
+        return NewAccount(_info(row), password)
+
+
 def reset_second_factor(url: str, username: str) -> CounselorInfo:
     """Forget the account's TOTP secret (the next sign-in enrols again) and sign out its browsers."""
     with new_session(url) as session:

@@ -580,16 +580,21 @@ def _add_admin_routes(console: Console) -> None:
     @guard.route("/console/admin/counselors/<counselor_id>/<change>", Access(SIGNED_IN, (Permission.MANAGE_ACCOUNTS,)), methods=("POST",))
     async def change_counselor(request: Request, ctx: Context, counselor_id: str, change: str) -> HTTPResponse:
         target = await asyncio.to_thread(accounts.get_counselor, url, int(counselor_id) if counselor_id.isdigit() else -1)
-        if target is None or change not in ("disable", "reset-2fa"):
+        changes = {
+            "disable": accounts.disable_counselor,
+            "enable": accounts.enable_counselor,
+            "reset-2fa": accounts.reset_second_factor,
+            "reset-password": accounts.reset_password,
+        }
+        if target is None or change not in changes:
             return response.text("Not found.", status=404)
         try:
-            if change == "disable":
-                await asyncio.to_thread(accounts.disable_counselor, url, target.username)
-            else:
-                await asyncio.to_thread(accounts.reset_second_factor, url, target.username)
+            result = await asyncio.to_thread(changes[change], url, target.username)
         except AccountError as error:
             return await admin_page(ctx, status=400, error=str(error))
         await console.record(ctx, "counselor." + change.replace("-", "_"), f"counselor:{target.id}")
+        if isinstance(result, accounts.NewAccount):  # a new one-time password: shown once, here
+            return await admin_page(ctx, created=result)
         return response.redirect("/console/admin", status=303)
 
     @guard.route("/console/admin/opening-hours", Access(SIGNED_IN, (Permission.MANAGE_OPENING_HOURS,)), methods=("POST",))
