@@ -50,10 +50,12 @@ class RunningServers:
     database_url: str
     logs: Path
     start_rasa: Callable[[], subprocess.Popen]
-    processes: List[subprocess.Popen]
+    processes: List[subprocess.Popen]  # the action server, the Rasa server, then the others
     receiver_url: Optional[str] = None
     console_url: Optional[str] = None
     environment: Optional[Dict[str, str]] = None  # what the servers run with (database, key)
+    start_actions: Optional[Callable[[], subprocess.Popen]] = None
+    actions_url: Optional[str] = None
 
     def rows(self, sql: str, **params) -> list:
         """Rows of a read-only query on the servers' database (what tests check was stored)."""
@@ -75,6 +77,15 @@ class RunningServers:
     def restart_rasa(self) -> None:
         self.processes[1] = self.start_rasa()
         wait_for(f"{self.url}/", self.processes[1])
+
+    def kill_actions(self) -> None:
+        """SIGKILL the action server, as a crash would."""
+        self.processes[0].kill()
+        self.processes[0].wait(timeout=30)
+
+    def restart_actions(self) -> None:
+        self.processes[0] = self.start_actions()
+        wait_for(f"{self.actions_url}/health", self.processes[0])
 
 
 def _stop(processes: List[subprocess.Popen]) -> None:
@@ -120,12 +131,13 @@ def hotline_servers(
     env.pop("HOTLINE_SECRET_KEY_FILE", None)
     processes: List[subprocess.Popen] = []
     try:
-        processes.append(
-            subprocess.Popen(
+        def start_actions() -> subprocess.Popen:
+            return subprocess.Popen(
                 [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "w"), stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "a"), stderr=subprocess.STDOUT,
             )
-        )
+
+        processes.append(start_actions())
 
         def start_rasa() -> subprocess.Popen:
             return subprocess.Popen(
@@ -160,7 +172,8 @@ def hotline_servers(
             wait_for(f"{console_url}/console/health", processes[-1])
         yield RunningServers(
             f"http://127.0.0.1:{rasa_port}", database_url, workdir, start_rasa, processes, receiver_url, console_url,
-            {k: v for k, v in env.items() if k.startswith("HOTLINE_")},
+            {k: v for k, v in env.items() if k.startswith("HOTLINE_")}, start_actions,
+            f"http://127.0.0.1:{actions_port}",
         )
     finally:
         _stop(processes)

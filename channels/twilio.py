@@ -23,10 +23,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 import zlib
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -35,7 +34,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.config import Settings, load_settings
-from channels.turns import take_turn
+from channels.turns import TurnBook, take_turn
 from bot.crypto import Sealer
 from bot.inbox import Inbound, MessageStore
 from bot.numbers import HotlineNumber, load_numbers, lookup
@@ -50,8 +49,6 @@ logger = logging.getLogger(__name__)
 TURN_WORKERS = 1
 CHANNELS = ("sms", "whatsapp")
 INBOX_POLL_SECONDS = 0.25
-# A turn that raised is tried again after 5 s, 10 s, 20 s ... at most every 5 minutes.
-RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 5.0, 300.0
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_BODY_BYTES = 64 * 1024
 # Twilio's own opt-out and opt-in keywords: after STOP the line sends nothing until START.
@@ -109,14 +106,12 @@ class TwilioHotlineInput(InputChannel):
         self._runtime = runtime
         self._process_turns = process_turns
         self._queues: List[asyncio.Queue] = []
-        self._in_flight: Set[int] = set()
-        self._retry: Dict[int, Tuple[int, float]] = {}  # inbound id -> (failures, monotonic due time)
+        self._turns = TurnBook()  # a turn that raised is tried again after 5 s, 10 s, 20 s ... (at most 5 min)
         self._people_sender: Optional[asyncio.Task] = None  # sends counselors' messages, one at a time
 
     def _enqueue(self, inbound: Inbound) -> None:
-        if not self._queues or inbound.id in self._in_flight:
+        if not self._queues or not self._turns.start(inbound.id):
             return
-        self._in_flight.add(inbound.id)
         index = zlib.crc32(inbound.conversation_key.encode()) % len(self._queues)
         self._queues[index].put_nowait(inbound)
 
@@ -126,7 +121,6 @@ class TwilioHotlineInput(InputChannel):
             try:
                 await self._process(app, inbound, on_new_message)
             finally:
-                self._in_flight.discard(inbound.id)
                 queue.task_done()
 
     async def _watch_inbox(self) -> None:
@@ -136,9 +130,7 @@ class TwilioHotlineInput(InputChannel):
         while True:
             await asyncio.sleep(INBOX_POLL_SECONDS)
             try:
-                now = time.monotonic()
-                ids = await asyncio.to_thread(store.unprocessed_ids, CHANNELS)
-                due = [i for i in ids if i not in self._in_flight and self._retry.get(i, (0, 0.0))[1] <= now]
+                due = self._turns.due(await asyncio.to_thread(store.unprocessed_ids, CHANNELS))
                 for inbound in await asyncio.to_thread(store.inbound, due):
                     self._enqueue(inbound)
                 if self._people_sender is None or self._people_sender.done():
@@ -274,12 +266,10 @@ class TwilioHotlineInput(InputChannel):
             parts = [part for reply in replies for part in split(reply)]
             outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
         except Exception:  # the message stays in the inbox; the watcher tries it again later
-            failures = self._retry.get(inbound.id, (0, 0.0))[0] + 1
-            pause = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (failures - 1))
-            self._retry[inbound.id] = (failures, time.monotonic() + pause)
+            failures, pause = self._turns.failed(inbound.id)
             logger.exception("A Twilio message could not be processed (%d times); trying again in %.0f s.", failures, pause)
             return
-        self._retry.pop(inbound.id, None)
+        self._turns.succeeded(inbound.id)
         # Sending waits on the network: it must not hold up the next turn.
         asyncio.get_running_loop().create_task(self._send_in_order(outbound_ids))
 

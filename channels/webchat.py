@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
 from bot.inbox import Inbound, MessageStore
-from channels.turns import take_turn
+from channels.turns import TurnBook, take_turn
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ STREAM_SECONDS = 300.0  # a stream ends after 5 minutes; the browser reconnects 
 HEARTBEAT_SECONDS = 15.0
 # Counselors write from the console (another process): the stream looks for new messages this often.
 POLL_SECONDS = 1.0
+INBOX_POLL_SECONDS = 1.0  # how often messages whose turn did not complete are looked for
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".json": "application/json; charset=utf-8"}
 
@@ -105,6 +106,7 @@ class WebChatInput(InputChannel):
         self._store: Optional[MessageStore] = None
         self._limiter = RateLimiter(*RATE_LIMIT)
         self._wakeups: Dict[str, asyncio.Event] = {}
+        self._turns = TurnBook()  # a turn that raised is tried again after 5 s, 10 s, 20 s ...
 
     @property
     def settings(self) -> Settings:
@@ -195,7 +197,8 @@ class WebChatInput(InputChannel):
         if inbound is None:
             return response.json({"status": "duplicate"}, status=200)
         self._wake(key)
-        request.app.add_task(self._process(request.app, inbound, on_new_message))
+        if self._turns.start(inbound.id):
+            request.app.add_task(self._process(request.app, inbound, on_new_message))
         return response.json({"status": "accepted", "id": inbound.id}, status=202)
 
     async def _stream(self, request: Request):
@@ -232,10 +235,19 @@ class WebChatInput(InputChannel):
 
     # ------------------------------------------------------------ processing
     async def _recover(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """At start: release replies a crash left unsent; then, for good, take up every message whose
+        turn never completed (a crash, or a turn that failed: tried again with growing pauses)."""
         for outbound_id in await asyncio.to_thread(self.store.pending, ("web",)):
             await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
-        for inbound in await asyncio.to_thread(self.store.unprocessed, ("web",)):
-            await self._process(app, inbound, on_new_message)
+        while True:
+            try:
+                due = self._turns.due(await asyncio.to_thread(self.store.unprocessed_ids, ("web",)))
+                for inbound in await asyncio.to_thread(self.store.inbound, due):
+                    if self._turns.start(inbound.id):  # one after the other: a person's messages keep their order
+                        await self._process(app, inbound, on_new_message)
+            except Exception:  # the database may be away for a moment: look again next time
+                logger.exception("Could not read the web chat inbox; trying again.")
+            await asyncio.sleep(INBOX_POLL_SECONDS)
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
@@ -244,6 +256,8 @@ class WebChatInput(InputChannel):
             for outbound_id in ids:  # on the web, "sent" means released to the page's stream
                 await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
         except Exception:
-            logger.exception("A web chat message could not be processed; it stays in the inbox.")
+            failures, pause = self._turns.failed(inbound.id)
+            logger.exception("A web chat message could not be processed (%d times); trying again in %.0f s.", failures, pause)
             return
+        self._turns.succeeded(inbound.id)
         self._wake(inbound.conversation_key)

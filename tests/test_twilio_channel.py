@@ -203,6 +203,20 @@ def test_a_crash_between_receipt_and_reply_still_answers_exactly_once(line: Line
     assert len(replies) == len(set(replies))  # answered exactly once
 
 
+def test_a_message_that_comes_while_the_action_server_is_down_is_answered_once_it_is_back(line: Line) -> None:
+    sender, sid = new_number(), new_sid("SM")
+    line.servers.kill_actions()
+    try:
+        assert line.text(sender, "hello", sid=sid)[0] == 200
+        line.settle(3)
+        assert line.replies_to(sender) == []  # no answer yet rather than an answer lost
+        assert line.rows("SELECT processed_at FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(None,)]
+    finally:
+        line.servers.restart_actions()
+    replies = line.all_replies(sender, 3)
+    assert "confidential" in " ".join(replies) and len(replies) == len(set(replies))
+
+
 def test_signed_status_callbacks_record_delivery_and_forged_ones_are_refused(line: Line) -> None:
     sender = new_number()
     line.text(sender, "hello")

@@ -173,3 +173,36 @@ def test_a_dropped_stream_resumes_from_the_last_event_without_loss_or_repeats(se
     assert resumed[1][1]["from"] == "bot" and "Common signs" in resumed[1][1]["text"]
     seen = [event_id for event_id, _ in first + resumed]
     assert len(seen) == len(set(seen))
+
+
+def test_a_message_sent_while_the_action_server_is_down_is_answered_once_it_is_back(servers) -> None:
+    import time
+
+    payload = {"conversation_id": uuid.uuid4().hex, "client_id": uuid.uuid4().hex[:16], "text": "hello"}
+    request = urllib.request.Request(
+        f"{servers.url}/webchat/messages", data=json.dumps(payload).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    servers.kill_actions()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+            inbound = json.loads(response.read())["id"]
+        time.sleep(3)
+        assert servers.rows("SELECT processed_at FROM inbound_messages WHERE id = :i", i=inbound) == [(None,)]
+        assert servers.rows("SELECT count(*) FROM outbound_messages WHERE inbound_id = :i", i=inbound) == [(0,)]
+    finally:
+        servers.restart_actions()
+    deadline = time.monotonic() + 90
+    while servers.rows("SELECT count(*) FROM outbound_messages WHERE inbound_id = :i", i=inbound) == [(0,)]:
+        assert time.monotonic() < deadline, "the message was never answered"
+        time.sleep(0.5)
+    time.sleep(3)
+    import base64
+
+    from bot.crypto import Sealer
+
+    sealer = Sealer(base64.urlsafe_b64decode(servers.environment["HOTLINE_SECRET_KEY"]))
+    texts = [sealer.open(body) for (body,) in servers.rows("SELECT body_sealed FROM outbound_messages WHERE inbound_id = :i", i=inbound)]
+    assert len(texts) >= 2 and len(set(texts)) == len(texts) and "confidential" in " ".join(texts)  # one turn, once
+    assert servers.rows("SELECT processed_at IS NOT NULL FROM inbound_messages WHERE id = :i", i=inbound) == [(1,)]
