@@ -57,9 +57,13 @@ async def ensure_actions_reachable(app) -> None:
     if endpoint is None or not endpoint.url:
         return
     health = endpoint.url.rsplit("/webhook", 1)[0] + "/health"
+    session = getattr(app.ctx, "hotline_health_session", None)
+    if session is None or session.closed:  # one session for the server's life: cheap checks
+        session = app.ctx.hotline_health_session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)
+        )
     try:
-        timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(health) as answer:
+        async with session.get(health) as answer:
             if answer.status != 200:
                 raise ActionServerUnavailable(f"action server health check answered {answer.status}")
     except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
