@@ -4,7 +4,7 @@
   provider's retry of the same message id is recognised (returns None).
 * :meth:`MessageStore.complete_turn` stores the bot's replies and marks the message processed in
   one transaction, after Rasa has saved the turn; messages never completed are found again by
-  :meth:`unprocessed` after a restart.
+  :meth:`unprocessed_ids` after a restart.
 * Replies wait in the outbox until the provider accepts them (:meth:`mark_sent`) or finally fail.
 
 Message bodies, media references and addresses are stored sealed (``bot.crypto.Sealer``).
@@ -109,17 +109,6 @@ class MessageStore:
                 known.hotline_number = hotline_number
             session.commit()
             return Inbound(row.id, provider_sid, key, channel, address, hotline_number, text, list(media))
-
-    def unprocessed(self, channels: Sequence[str]) -> List[Inbound]:
-        """Messages of these channels received but whose turn was never completed, oldest first."""
-        with new_session(self._url) as session:
-            rows = session.execute(
-                select(InboundMessage, ChannelAddress)
-                .join(ChannelAddress, ChannelAddress.conversation_key == InboundMessage.conversation_key)
-                .where(InboundMessage.processed_at.is_(None), ChannelAddress.channel.in_(channels))
-                .order_by(InboundMessage.id)
-            ).all()
-            return [self._inbound(message, address) for message, address in rows]
 
     def unprocessed_ids(self, channels: Sequence[str]) -> List[int]:
         """Ids of the messages of these channels waiting for their turn, oldest first (cheap: no decryption)."""

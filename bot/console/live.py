@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from bot import handoff_queue
 from bot.handoff_queue import QueueItem
-from bot.storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +27,6 @@ class Snapshot:
     version: int
     waiting: Tuple[QueueItem, ...] = ()
     assigned: Tuple[QueueItem, ...] = ()
-    taken_at: object = field(default_factory=utcnow)
 
 
 class QueueWatcher:
