@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/hotline.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(wildcard nlu_data/*/*.yml) $(wildcard stories/*.yml) \
-	$(wildcard bot/nlu/*.py) bot/dialogue/safety_policy.py
+	$(wildcard bot/nlu/*.py) bot/dialogue/safety_policy.py bot/language.py bot/languages.yml bot/text.py
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 # Reproducible training: fixed hash order (vocabularies) and deterministic TensorFlow kernels.
 export PYTHONHASHSEED ?= 0
@@ -19,9 +19,10 @@ export HOTLINE_SECRET_KEY_FILE ?= $(CURDIR)/var/secret.key
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements/encoder.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<24.1" "setuptools==70.3.0" wheel
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/encoder.txt
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m pip check
 	touch $@
@@ -53,8 +54,14 @@ validate: install
 e2e: train
 	$(BIN)/rasa test core --stories tests/e2e --model $(MODEL) --fail-on-prediction-errors --out results/e2e --quiet
 
+# The issue's bars where the model meets them (danger recall 0.98 in every trained language, 0.90
+# for the zero-shot group, intent accuracy 0.90, language identification 0.99 on 25 languages);
+# where it does not yet, floors just under today's numbers so any regression fails
+# (targets: hard-negative false-positive rate 0.10, indicator micro-F1 0.80, language-ID on the
+# trained languages' own sets 0.99). docs/evaluation.md has the numbers.
 eval: train
-	$(BIN)/hotline eval --min-danger-recall 0.95
+	$(BIN)/hotline eval --min-danger-recall 0.98 --min-zero-shot-recall 0.90 --min-intent-accuracy 0.90 \
+		--max-danger-fpr 0.17 --min-indicator-f1 0.72 --min-language-id 0.97 --min-language-id-all 0.99
 
 # Queue tests also run against a real PostgreSQL server (tests start their own throwaway cluster
 # with Debian's binaries, installed here with apt).
@@ -81,3 +88,4 @@ bench: train postgres
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.twilio_bench
 	$(BIN)/python -m benchmarks.console_bench
+	$(BIN)/python -m benchmarks.training_bench

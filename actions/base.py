@@ -1,8 +1,9 @@
 """Base class of every action that answers a person.
 
-The first answer of a conversation begins with the first-contact notice (what this service is,
-its confidentiality and limits, the emergency number, how to reach a person), whatever the
-person wrote first; except an emergency, whose first reply must be the emergency number itself.
+The first answer of a conversation begins with the first-contact notice (its confidentiality and
+limits, the emergency number), whatever the person wrote first; except an emergency, whose first
+reply must be the emergency number itself. The notice is short: a first turn, notice included,
+fits three SMS (``tests/test_catalogs.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class HotlineAction(Action, metaclass=abc.ABCMeta):
 
     #: False for actions whose first message must not be delayed by the notice (emergency).
     sends_first_contact_notice = True
+    #: True for actions whose own answer gives the emergency number: the notice then leaves it out.
+    gives_emergency_number = False
 
     @abc.abstractmethod
     def name(self) -> Text:
@@ -39,5 +42,6 @@ class HotlineAction(Action, metaclass=abc.ABCMeta):
             events.append(SlotSet(WELCOMED_SLOT, True))
             if self.sends_first_contact_notice:
                 say(dispatcher, "utter_welcome")
-                say(dispatcher, "utter_welcome_safety")
+                if not self.gives_emergency_number:
+                    say(dispatcher, "utter_welcome_safety")
         return events + await self.respond(dispatcher, tracker, domain)

@@ -41,7 +41,13 @@ def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
 
 
 def language_of(tracker: Tracker) -> str:
+    """The language the bot writes to this person in (one of ``HOTLINE_LANGUAGES``)."""
     return tracker.get_slot("language") or settings().default_language
+
+
+def written_language_of(tracker: Tracker) -> str:
+    """The language the person writes in: the one a counselor needs (may be one the bot lacks)."""
+    return tracker.get_slot("written_language") or language_of(tracker)
 
 
 def jurisdiction_of(tracker: Tracker) -> Optional[str]:
@@ -91,6 +97,7 @@ def handoff_summary(
             told.append(message["response"])
     return HandoffSummary(
         danger=bool(tracker.get_slot("danger_seen")) if danger is None else danger,
+        concern=bool(tracker.get_slot("concern_seen")),
         child_mentioned=bool(tracker.get_slot("child_mentioned")),
         indicators=list(tracker.get_slot("indicators_seen") or []),
         screening=screening,

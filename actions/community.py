@@ -13,7 +13,10 @@ from actions.common import say
 
 
 class ActionCommunityGuidance(HotlineAction):
-    """Someone suspects another person is exploited: thank, don't confront, who to call, offer a person."""
+    """Someone suspects another person is exploited: thank, don't confront, whom to call (with
+    the emergency number for someone in danger now) and how to reach a person here."""
+
+    gives_emergency_number = True
 
     def name(self) -> Text:
         return "action_community_guidance"
@@ -22,7 +25,6 @@ class ActionCommunityGuidance(HotlineAction):
         say(dispatcher, "utter_suspicion_thanks")
         say(dispatcher, "utter_community_do_not_confront")
         say(dispatcher, "utter_community_contacts")
-        say(dispatcher, "utter_offer_counselor")
         return []
 
 

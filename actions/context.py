@@ -1,7 +1,9 @@
 """Runs before every turn (Rasa custom slot mapping): keeps the conversation's context up to date.
 
-It sets the language (kept per conversation, see ``bot.language``), the jurisdiction (from the
-channel, or a place the person names), the indicators and danger seen so far, whether a child
+It sets the language (kept per conversation, see ``bot.language``) and, when the person writes
+in a language the bot does not, that language (``written_language``: the bot then asks a
+counselor to help), the jurisdiction (from the channel, or a place the person names), the
+indicators, danger and concern seen so far, whether a child
 was mentioned, and the misunderstanding count; and it follows the escalation queue (``handoff``:
 ``queued`` or ``with_counselor`` while a person handles the conversation, cleared once a counselor
 returned it to the bot or closed it). It sends nothing: Rasa drops messages from slot mapping
@@ -18,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import knowledge, latest_intent, latest_user_metadata, settings
 from bot import handoff_queue
-from bot.language import Detection, conversation_language, requested_language
+from bot.language import Detection, conversation_language, requested_language, written_language
 from bot.safety import mentions_child
 
 MISUNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
@@ -70,6 +72,7 @@ class ActionTrackContext(Action):
             tracker.get_slot("language"), detection, text, asked_for, config.languages, default_language
         )
         update("language", language)
+        update("written_language", written_language(tracker.get_slot("written_language"), detection, text, config.languages))
         jurisdiction = self._jurisdiction(tracker, text)
         update("jurisdiction", jurisdiction)
 
@@ -79,6 +82,8 @@ class ActionTrackContext(Action):
         danger = bool(message.get("danger"))
         if danger:
             update("danger_seen", True)
+        if message.get("concern"):
+            update("concern_seen", True)
         if mentions_child(text):
             update("child_mentioned", True)
 

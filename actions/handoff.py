@@ -25,12 +25,12 @@ from actions.base import HotlineAction
 from actions.common import (
     handoff_summary,
     jurisdiction_of,
-    language_of,
     last_bot_response,
     latest_intent,
     latest_user_metadata,
     say,
     settings,
+    written_language_of,
 )
 from bot import handoff_queue
 from bot.escalation import escalate
@@ -39,7 +39,9 @@ from bot.opening_hours import Schedule, current_schedules, is_open
 HANDOFF_QUEUED = "queued"
 ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
 # The handoff messages after which the person's next message is thanked for once.
-HANDOFF_ANNOUNCEMENTS = frozenset({"utter_handoff_urgent", "utter_handoff_recorded", "utter_emergency_safety_check"})
+HANDOFF_ANNOUNCEMENTS = frozenset(
+    {"utter_handoff_urgent", "utter_handoff_recorded", "utter_emergency_safety_check", "utter_other_language"}
+)
 
 
 def notice_time() -> float:
@@ -64,7 +66,7 @@ def record_request(
         settings().database_url,
         tracker.sender_id,
         reason=reason,
-        language=language_of(tracker),
+        language=written_language_of(tracker),
         jurisdiction=jurisdiction_of(tracker),
         summary=handoff_summary(tracker, danger=danger, dispatcher=dispatcher),
         requested=True,
@@ -98,18 +100,24 @@ def tell_place_in_line(
     handoff_queue.record_wait_notice(url, escalation_id, place)
 
 
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str) -> List[EventType]:
+    """Say ``announcement``, put the conversation in the queue with ``reason``, tell the place in
+    line (or the opening hours), close any open form and pause the bot."""
+    say(dispatcher, announcement)
+    escalation_id = record_request(tracker, reason, dispatcher)
+    tell_place_in_line(dispatcher, tracker, escalation_id)
+    events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED), SlotSet("handoff_notice_at", notice_time())]
+    if tracker.active_loop.get("name"):
+        events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
+    return events
+
+
 class ActionHandoff(HotlineAction):
     def name(self) -> Text:
         return "action_handoff"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        say(dispatcher, "utter_handoff_recorded")
-        escalation_id = record_request(tracker, "requested", dispatcher)
-        tell_place_in_line(dispatcher, tracker, escalation_id)
-        events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED), SlotSet("handoff_notice_at", notice_time())]
-        if tracker.active_loop.get("name"):
-            events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
-        return events
+        return hand_over(dispatcher, tracker, "utter_handoff_recorded", "requested")
 
 
 class ActionHandoffTurn(HotlineAction):

@@ -37,13 +37,39 @@ def messages() -> List[str]:
 
 
 def classify_throughput(texts: List[str]) -> Dict[str, float]:
+    """Messages/s one at a time (as a conversation turn parses) and in batches of 32 (as
+    ``hotline classify`` reads piped input), after loading."""
+    from bot.cli import CLASSIFY_BATCH
+
     started = time.perf_counter()
     classifier = Classifier(DEFAULT_MODEL)
+    classifier.classify("warm up")
     loaded = time.perf_counter()
     for text in texts:
         classifier.classify(text)
-    done = time.perf_counter()
-    return {"load_s": loaded - started, "messages": len(texts), "per_second": len(texts) / (done - loaded)}
+    single = time.perf_counter()
+    for start in range(0, len(texts), CLASSIFY_BATCH):
+        classifier.classify_many(texts[start : start + CLASSIFY_BATCH])
+    batched = time.perf_counter()
+    return {
+        "load_s": loaded - started,
+        "messages": len(texts),
+        "per_second": len(texts) / (single - loaded),
+        "batched_per_second": len(texts) / (batched - single),
+    }
+
+
+def encoder_latency(texts: List[str]) -> Dict[str, float]:
+    """What the sentence encoder alone adds to a turn: one message at a time, as in a turn."""
+    from bot.nlu import encoder
+
+    encoder.embed(["warm up"])
+    latencies = []
+    for text in texts:
+        started = time.perf_counter()
+        encoder.embed([text])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95)}
 
 
 def round_trips(url: str, texts: List[str], turns_per_conversation: int = 5) -> Dict[str, float]:
@@ -63,7 +89,7 @@ def round_trips(url: str, texts: List[str], turns_per_conversation: int = 5) -> 
     }
 
 
-def render(classify: Dict[str, float], ours: Dict[str, float], stock: Dict[str, float]) -> str:
+def render(classify: Dict[str, float], encoding: Dict[str, float], ours: Dict[str, float], stock: Dict[str, float]) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join(
         [
@@ -71,9 +97,15 @@ def render(classify: Dict[str, float], ours: Dict[str, float], stock: Dict[str, 
             "",
             "### `hotline classify` throughput (in-process, after loading)",
             "",
-            "| messages | model load (s) | messages/s |",
-            "|---|---|---|",
-            f"| {classify['messages']} | {classify['load_s']:.1f} | {classify['per_second']:.1f} |",
+            "| messages | model load (s) | messages/s, one at a time | messages/s, batches of 32 |",
+            "|---|---|---|---|",
+            f"| {classify['messages']} | {classify['load_s']:.1f} | {classify['per_second']:.1f} | {classify['batched_per_second']:.1f} |",
+            "",
+            "### The sentence encoder alone, one message at a time (what it adds to a turn)",
+            "",
+            "| p50 (ms) | p95 (ms) |",
+            "|---|---|",
+            f"| {encoding['p50_ms']:.1f} | {encoding['p95_ms']:.1f} |",
             "",
             "### REST round trip, one request at a time (same messages to both)",
             "",
@@ -94,6 +126,7 @@ def main() -> int:
     sample = (texts * (args.requests // len(texts) + 1))[: args.requests]
 
     classify = classify_throughput(texts)
+    encoding = encoder_latency(texts)
     with tempfile.TemporaryDirectory() as scratch:
         with hotline_servers(Path(scratch) / "hotline", DEFAULT_MODEL) as servers:
             send(servers.url, "warm-up", "hello")
@@ -102,7 +135,7 @@ def main() -> int:
         with stock_rasa_server(stock_dir) as stock_url:
             send(stock_url, "warm-up", "hello")
             stock = round_trips(stock_url, sample)
-    section = render(classify, ours, stock)
+    section = render(classify, encoding, ours, stock)
     print(section)
     write_results_section(args.output, section)
     return 0

@@ -1,7 +1,8 @@
 """In-process classification with the trained Rasa model: the ``hotline classify`` contract.
 
 Each message becomes ``{"text", "language", "intent", "intent_confidence", "indicators",
-"danger", "wants_human"}``; ``intent`` is always one of the 15 public intents (Rasa's internal
+"danger", "concern", "wants_human"}`` (``concern``: not immediate danger, but raised for a
+counselor's attention); ``intent`` is always one of the 15 public intents (Rasa's internal
 ``nlu_fallback`` is replaced by the best public intent of the ranking).
 """
 
@@ -12,7 +13,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from bot.config import PROJECT_ROOT
 from bot.safety import is_help_keyword
@@ -73,6 +74,7 @@ def to_contract(text: str, parse: Dict[str, Any]) -> Dict[str, Any]:
             for item in parse.get("indicators") or []
         ],
         "danger": danger,
+        "concern": bool(parse.get("concern")) and not danger,
         "wants_human": bool(wants_human),
     }
 
@@ -93,8 +95,36 @@ class Classifier:
     def parse(self, text: str) -> Dict[str, Any]:
         return self._loop.run_until_complete(self._agent.parse_message(text))
 
+    def parse_many(self, texts: Sequence[str]) -> List[Dict[str, Any]]:
+        """Parse results for a batch, through the same NLU graph in one run (the encoder and the
+        classifiers then see the whole batch at once)."""
+        from rasa.core.channels.channel import UserMessage
+        from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+        from rasa.shared.core.trackers import DialogueStateTracker
+        from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+
+        if not texts:
+            return []
+        processor = self._agent.processor
+        results = processor.graph_runner.run(
+            inputs={
+                PLACEHOLDER_MESSAGE: [UserMessage(text) for text in texts],
+                PLACEHOLDER_TRACKER: DialogueStateTracker("classify", []),
+            },
+            targets=[processor.model_metadata.nlu_target],
+        )
+        parsed = []
+        for message in results[processor.model_metadata.nlu_target]:
+            data: Dict[str, Any] = {TEXT: "", INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, ENTITIES: []}
+            data.update(message.as_dict(only_output_properties=True))
+            parsed.append(data)
+        return parsed
+
     def classify(self, text: str) -> Dict[str, Any]:
         return to_contract(text, self.parse(text))
+
+    def classify_many(self, texts: Sequence[str]) -> List[Dict[str, Any]]:
+        return [to_contract(text, parse) for text, parse in zip(texts, self.parse_many(texts))]
 
 
 class InputLineError(ValueError):

@@ -22,6 +22,9 @@ class Priority(IntEnum):
 
     EMERGENCY = 1
     CHILD = 2
+    # A concern (not immediate danger, but raised by the danger model or a danger cue) ranks with a
+    # child at risk: above signs of exploitation, below an emergency.
+    CONCERN = 2
     INDICATORS = 3
     REQUESTED = 4
     OTHER = 5
@@ -32,6 +35,7 @@ class HandoffSummary:
     """What a counselor sees first: what the person told the bot and what the bot told them."""
 
     danger: bool = False
+    concern: bool = False
     child_mentioned: bool = False
     indicators: List[Dict[str, Any]] = field(default_factory=list)
     screening: Dict[str, str] = field(default_factory=dict)
@@ -42,10 +46,10 @@ class HandoffSummary:
 
 
 def priority_for(summary: HandoffSummary, requested: bool) -> Priority:
-    """Priority from risk: danger, then a child, then indicators, then an explicit request."""
+    """Priority from risk: danger, then a child or a concern, then indicators, then a request."""
     if summary.danger:
         return Priority.EMERGENCY
-    if summary.child_mentioned:
+    if summary.child_mentioned or summary.concern:
         return Priority.CHILD
     if summary.indicators:
         return Priority.INDICATORS

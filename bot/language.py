@@ -1,20 +1,21 @@
 """Language identification per message, and the rule for when a conversation changes language.
 
-Detection uses lingua restricted to the configured languages; scripts lingua does not know
-(Burmese, Khmer, Lao, Sinhala, Ethiopic) are recognised by Unicode block, and very short
-messages ("hello", "hola") by the marker words in ``language_markers.yml``. A conversation keeps
-its language unless the person asks for another one or clearly writes in it.
+Detection uses lingua restricted to the recognised languages (``languages.yml``); scripts lingua
+does not know (Burmese, Khmer, Lao, Sinhala, Ethiopic) are recognised by Unicode block, a
+language lingua lacks that shares a script with one it has (Nepali beside Hindi) by words only it
+uses, and very short messages ("hello", "hola") by the marker words in ``language_markers.yml``.
+A conversation keeps its language unless the person asks for another one or clearly writes in it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.text import words
+from bot.text import word_tokens, words
 
 # Unicode blocks of scripts that lingua lacks, and the language each one means here.
 SCRIPT_RULES: Tuple[Tuple[int, int, str], ...] = (
@@ -40,12 +41,62 @@ LANGUAGE_NAMES: Dict[str, str] = {
 }
 
 MARKERS_FILE = Path(__file__).resolve().parent / "language_markers.yml"
+LANGUAGES_FILE = Path(__file__).resolve().parent / "languages.yml"
 MARKER_MAX_WORDS = 3
 
 # How sure detection must be, and how long the message, before a conversation switches language.
 SWITCH_MIN_CONFIDENCE = 0.9
 SWITCH_MIN_WORDS = 3
+# Scripts without spaces (Thai, Chinese ...) have few "words": this many characters count instead.
+UNSPACED_MIN_CHARACTERS = 6
+
+
+def long_enough(text: str) -> bool:
+    """Long enough to trust language detection: 3+ words, or 6+ characters of an unspaced script."""
+    return len(words(text)) >= SWITCH_MIN_WORDS or len(word_tokens(text)) >= UNSPACED_MIN_CHARACTERS
 FIRST_MESSAGE_MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class SharedScriptRule:
+    """``language`` is meant when lingua says ``instead_of`` and the text has one of its words."""
+
+    language: str
+    instead_of: str
+    words: FrozenSet[str]
+    endings: Tuple[str, ...]
+
+    def applies(self, text: str) -> bool:
+        for token in text.split():
+            token = token.strip(".,!?;:\"'()[]।॥-")
+            if token in self.words or any(token.endswith(ending) for ending in self.endings):
+                return True
+        return False
+
+
+def _languages_data() -> Dict:
+    with open(LANGUAGES_FILE, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def recognised_languages() -> Tuple[str, ...]:
+    """Every language a message may be recognised in (``languages.yml``)."""
+    return tuple(str(code) for code in _languages_data().get("recognised") or ())
+
+
+def shared_script_rules(languages: Sequence[str]) -> Tuple[SharedScriptRule, ...]:
+    rules = []
+    for code, rule in (_languages_data().get("shared_script") or {}).items():
+        if code in languages:
+            rules.append(
+                SharedScriptRule(
+                    language=str(code),
+                    instead_of=str(rule["instead_of"]),
+                    words=frozenset(str(word) for word in rule.get("words") or ()),
+                    endings=tuple(str(ending) for ending in rule.get("endings") or ()),
+                )
+            )
+    return tuple(rules)
 
 
 @dataclass(frozen=True)
@@ -73,6 +124,7 @@ class LanguageIdentifier:
             except AttributeError:
                 continue
         self._script_codes = script_codes & set(self.languages)
+        self._shared_script = shared_script_rules(self.languages)
         self._detector = None
         if len(lingua_codes) >= 2:
             self._detector = LanguageDetectorBuilder.from_iso_codes_639_1(*lingua_codes).build()
@@ -119,7 +171,11 @@ class LanguageIdentifier:
         if not values or not words(text):
             return Detection(self.languages[0], 0.0)
         best = values[0]
-        return Detection(best.language.iso_code_639_1.name.lower(), float(best.value))
+        language, confidence = best.language.iso_code_639_1.name.lower(), float(best.value)
+        for rule in self._shared_script:
+            if language == rule.instead_of and rule.applies(text):
+                return Detection(rule.language, confidence)
+        return Detection(language, confidence)
 
 
 def requested_language(text: str) -> Optional[str]:
@@ -128,6 +184,20 @@ def requested_language(text: str) -> Optional[str]:
         if word in LANGUAGE_NAMES:
             return LANGUAGE_NAMES[word]
     return None
+
+
+def written_language(
+    current: Optional[str], detection: Detection, text: str, configured: Iterable[str]
+) -> Optional[str]:
+    """The language the person writes in when the bot cannot write it, else None.
+
+    Set by a message of several words (or in a script only that language uses) clearly in a
+    recognised language the bot lacks; cleared by one clearly in a language the bot writes.
+    Short messages ("ok", "1", an emoji) leave it as it was.
+    """
+    if detection.confidence < FIRST_MESSAGE_MIN_CONFIDENCE or not long_enough(text):
+        return current
+    return None if detection.language in tuple(configured) else detection.language
 
 
 def conversation_language(
@@ -155,7 +225,7 @@ def conversation_language(
         detection.language != current
         and detection.language in configured
         and detection.confidence >= SWITCH_MIN_CONFIDENCE
-        and len(words(text)) >= SWITCH_MIN_WORDS
+        and long_enough(text)
     ):
         return detection.language
     return current  # type: ignore[return-value]

@@ -7,6 +7,9 @@ outside it forces UCS-2: 70 characters alone, 67 per part (counted in UTF-16 cod
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Sequence
+
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -14,6 +17,9 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 MAX_SEGMENTS_PER_REPLY = 2
+# What one turn (everything the bot says after one message, first-contact notice included) may
+# cost, unless the person asked for more (MORE).
+MAX_SEGMENTS_PER_TURN = 3
 
 
 def is_gsm7(text: str) -> bool:
@@ -86,30 +92,37 @@ def _split_words(sentence: str) -> list[str]:
     return parts
 
 
-def split_for_sms(text: str) -> list[str]:
-    """A reply as SMS parts that each fit one concatenated segment, cut between sentences when
-    possible and between words otherwise, never inside a word (unless one word is longer
-    than a whole part)."""
-    text = " ".join(text.split())
-    if not text or _units(text) <= SINGLE_LIMIT[is_gsm7(text)]:
-        return [text] if text else []
+def _pack(pieces: list[str]) -> list[str]:
+    """Greedy packing of ``pieces`` into parts that each fit one concatenated segment."""
     parts: list[str] = []
     current = ""
-    for sentence in _pieces(text):
-        candidate = f"{current} {sentence}" if current else sentence
+    for piece in pieces:
+        candidate = f"{current} {piece}" if current else piece
         if _fits_part(candidate):
             current = candidate
             continue
         if current:
             parts.append(current)
-        if _fits_part(sentence):
-            current = sentence
+        if _fits_part(piece):
+            current = piece
         else:
-            *whole, current = _split_words(sentence)
+            *whole, current = _split_words(piece)
             parts.extend(whole)
     if current:
         parts.append(current)
     return parts
+
+
+def split_for_sms(text: str) -> list[str]:
+    """A reply as SMS parts that each fit one concatenated segment, cut between sentences when
+    that costs no extra SMS, between words otherwise, never inside a word (unless one word is
+    longer than a whole part)."""
+    text = " ".join(text.split())
+    if not text or _units(text) <= SINGLE_LIMIT[is_gsm7(text)]:
+        return [text] if text else []
+    by_sentence = _pack(_pieces(text))
+    by_word = _pack(text.split(" "))
+    return by_sentence if len(by_sentence) <= len(by_word) else by_word
 
 
 def split_for_whatsapp(text: str) -> list[str]:
@@ -127,3 +140,36 @@ def split_for_whatsapp(text: str) -> list[str]:
     if current:
         parts.append(current)
     return parts
+
+
+_PUNCTUATION = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " "}
+
+
+def to_gsm7(text: str) -> str:
+    """``text`` without the accents GSM-7 lacks ("información" -> "informacion"), when that is
+    all that keeps it out of GSM-7: one UCS-2 character would cut every segment from 153 to 67
+    characters. Text in another script (Arabic, Thai ...) is returned unchanged."""
+    if is_gsm7(text):
+        return text
+    plain = []
+    for char in text:
+        if char in GSM7_BASIC or char in GSM7_EXTENSION:
+            plain.append(char)
+            continue
+        if char in _PUNCTUATION:
+            plain.append(_PUNCTUATION[char])
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+        plain.append(base)
+    converted = "".join(plain)
+    return converted if is_gsm7(converted) else text
+
+
+def turn_text(replies: Sequence[str]) -> str:
+    """A turn's replies as one SMS text: joined, so short replies share segments."""
+    return to_gsm7(" ".join(" ".join(reply.split()) for reply in replies if reply.strip()))
+
+
+def turn_segments(replies: Sequence[str]) -> int:
+    """How many SMS the turn costs as the channel sends it."""
+    return len(split_for_sms(turn_text(replies))) if any(r.strip() for r in replies) else 0

@@ -1,4 +1,4 @@
-"""Text normalisation shared by matchers: lowercase and strip accents without moving offsets."""
+"""Text normalisation shared by matchers and features: folding, words, scripts without spaces."""
 
 from __future__ import annotations
 
@@ -23,3 +23,61 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The alphabetic words of ``text``, folded."""
     return _WORD.findall(fold(text))
+
+
+# Unicode ranges of scripts written without spaces between words.
+UNSPACED_RANGES = (
+    (0x0E00, 0x0E7F),  # Thai
+    (0x0E80, 0x0EFF),  # Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x19E0, 0x19FF),  # Khmer symbols
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xAA60, 0xAA7F),  # Myanmar extended-A
+)
+_MARK_CATEGORIES = ("Mn", "Mc")
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def is_unspaced(char: str) -> bool:
+    """True for a character of a script that does not separate words with spaces."""
+    point = ord(char)
+    return any(start <= point <= end for start, end in UNSPACED_RANGES)
+
+
+def character_pieces(text: str) -> list[tuple[int, int]]:
+    """Offsets of ``text`` cut into single characters (with their combining marks) where its
+    script has no spaces, and into whole runs elsewhere."""
+    pieces: list[tuple[int, int]] = []
+    run_start = None
+    index = 0
+    while index < len(text):
+        if is_unspaced(text[index]):
+            if run_start is not None:
+                pieces.append((run_start, index))
+                run_start = None
+            end = index + 1
+            while end < len(text) and unicodedata.category(text[end]) in _MARK_CATEGORIES:
+                end += 1
+            pieces.append((index, end))
+            index = end
+            continue
+        if run_start is None:
+            run_start = index
+        index += 1
+    if run_start is not None:
+        pieces.append((run_start, len(text)))
+    return pieces
+
+
+def word_tokens(text: str) -> list[str]:
+    """Word tokens for features: runs of word characters, one character each in Thai, Lao,
+    Burmese, Khmer and CJK (``"老板 ok"`` -> ``["老", "板", "ok"]``)."""
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text):
+        word = match.group()
+        tokens.extend(word[start:end] for start, end in character_pieces(word))
+    return tokens

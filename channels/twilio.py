@@ -38,7 +38,7 @@ from channels.turns import TurnBook, take_turn
 from bot.crypto import Sealer
 from bot.inbox import Inbound, MessageStore
 from bot.numbers import HotlineNumber, load_numbers, lookup
-from bot.sms import split_for_sms, split_for_whatsapp
+from bot.sms import split_for_sms, split_for_whatsapp, turn_text
 from bot.text import fold
 from bot.twilio_api import DeliveryError, TwilioClient
 
@@ -262,8 +262,10 @@ class TwilioHotlineInput(InputChannel):
                     "media_count": len(inbound.media),
                 }
                 replies = await take_turn(app, inbound, self.name(), on_new_message, metadata)
-            split = split_for_whatsapp if inbound.channel == "whatsapp" else split_for_sms
-            parts = [part for reply in replies for part in split(reply)]
+            if inbound.channel == "whatsapp":
+                parts = [part for reply in replies for part in split_for_whatsapp(reply)]
+            else:  # one text per turn, cut into as few SMS as it needs (bot.sms)
+                parts = split_for_sms(turn_text(replies))
             outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
         except Exception:  # the message stays in the inbox; the watcher tries it again later
             failures, pause = self._turns.failed(inbound.id)

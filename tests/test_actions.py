@@ -160,3 +160,45 @@ async def test_the_bot_is_silent_with_a_counselor_and_answers_again_once_returne
     handoff_queue.return_to_bot(database_url, escalation)
     _, events = await run(ActionTrackContext(), tracker("hi", "greet", slots={"handoff": "with_counselor", "welcomed": True}))
     assert SlotSet("handoff", None) in events
+
+
+async def test_a_message_in_a_language_the_bot_lacks_is_kept_for_the_counselor(database_url: str) -> None:
+    parse = {"language": "sw", "language_confidence": 0.98}
+    _, events = await run(ActionTrackContext(), tracker("bosi wangu amechukua pasipoti yangu", "report_situation", parse=parse))
+    assert SlotSet("written_language", "sw") in events
+    assert SlotSet("language", "en") in events  # the bot still writes in a language it has
+
+
+async def test_another_language_is_answered_in_the_default_one_and_queued_with_its_language(database_url: str) -> None:
+    from actions.language import ActionOtherLanguage
+
+    responses, events = await run(
+        ActionOtherLanguage(), tracker("bosi wangu amechukua pasipoti yangu", "report_situation", slots={"written_language": "sw"})
+    )
+    assert responses == ["utter_other_language", "utter_queue_place_no_estimate"]
+    assert events[0] == SlotSet("welcomed", True) and SlotSet("handoff", "queued") in events
+    record = open_escalation(database_url, "conversation-1")
+    assert (record.reason, record.language, record.priority) == ("language", "sw", 4)
+
+
+async def test_a_concern_raises_the_priority_of_a_request_without_the_emergency_script(database_url: str) -> None:
+    from actions.handoff import ActionHandoff
+
+    parse = {"concern": True, "danger": False}
+    _, events = await run(ActionTrackContext(), tracker("im scared of him", "report_situation", parse=parse, slots={"language": "en"}))
+    assert SlotSet("concern_seen", True) in events and SlotSet("danger_seen", True) not in events
+    responses, _ = await run(ActionHandoff(), tracker("HELP", "talk_to_human", slots={"welcomed": True, "concern_seen": True}))
+    assert "utter_emergency" not in responses
+    record = open_escalation(database_url, "conversation-1")
+    assert record.priority == 2 and record.summary["concern"] is True
+
+
+async def test_a_request_for_help_that_describes_the_situation_is_reflected_before_the_options() -> None:
+    from actions.situation import ActionOfferOptions
+
+    parse = {"indicators": [{"key": "retention_of_documents", "confidence": 0.9, "evidence": "passport"}]}
+    responses, _ = await run(ActionOfferOptions(), tracker("they took my passport what can i do", "request_help",
+                                                           parse=parse, slots={"welcomed": True}))
+    assert responses == ["utter_reflect_one", "utter_offer_options"]
+    responses, _ = await run(ActionOfferOptions(), tracker("i need help", "request_help", slots={"welcomed": True}))
+    assert responses == ["utter_here_to_help", "utter_offer_options"]

@@ -14,7 +14,7 @@ from bot.config import PROJECT_ROOT
 from bot.dialogue.nlg import context_values
 from bot.knowledge import KnowledgeBase
 from bot.nlu.indicators import INDICATOR_KEYS
-from bot.sms import segment_count
+from bot.sms import segment_count, to_gsm7
 
 LANGUAGES = ("en", "es")
 CATALOGS = Catalogs.load(PROJECT_ROOT / "translations", LANGUAGES, "en")
@@ -68,8 +68,8 @@ def test_every_response_fits_two_sms_segments_wherever_the_person_is(language: s
             second=_longest_indicator(language),
         )
         text = CATALOGS.render(language, key, values)
-        if segment_count(text) > 2:
-            too_long.append((key, jurisdiction, segment_count(text), len(text), text))
+        if segment_count(to_gsm7(text)) > 2:  # as the SMS channel sends it (bot.sms.turn_text)
+            too_long.append((key, jurisdiction, segment_count(to_gsm7(text)), len(text), text))
     assert not too_long, "\n".join(map(str, too_long))
 
 
@@ -80,3 +80,69 @@ def test_a_missing_catalog_entry_falls_back_to_the_default_language(tmp_path: Pa
     assert catalogs.render("es", "utter_x", {"place": "España"}) == "Hola España"
     assert catalogs.render("es", "utter_y", {}) == "Only English"
     assert catalogs.render("es", "utter_nothing", {}) is None
+
+
+# What each action sends in a first turn (after the first-contact notice, where it sends one).
+FIRST_TURNS = {
+    "situation, two signs": ["utter_reflect_two", "utter_offer_options"],
+    "situation, no sign": ["utter_situation_heard", "utter_offer_options"],
+    "a request for help": ["utter_here_to_help", "utter_offer_options"],
+    "the signs": ["utter_signs", "utter_signs_next"],
+    "a greeting": ["utter_how_can_i_help"],
+    "asking for a person": ["utter_handoff_recorded", "utter_queue_place"],
+    "not understood": ["utter_fallback"],
+    "rights, country unknown": ["utter_ask_country_reply"],
+}
+NO_NOTICE_TURNS = {
+    # (its answer gives the emergency number, so the notice leaves it out)
+    "a community member": ["utter_welcome", "utter_suspicion_thanks", "utter_community_do_not_confront", "utter_community_contacts"],
+    "an emergency": ["utter_emergency", "utter_emergency_safety_check", "utter_handoff_urgent"],
+    "another language": ["utter_other_language", "utter_queue_place"],
+}
+
+
+def _rendered(language: str, jurisdiction, keys) -> list:
+    values = context_values(KNOWLEDGE, language, jurisdiction)
+    values.update(
+        languages=" / ".join(CATALOGS.template(language, f"language_{c}") for c in LANGUAGES),
+        first=_longest_indicator(language),
+        second=_longest_indicator(language),
+        position=12,
+        wait=45,
+    )
+    return [CATALOGS.render(language, key, values) for key in keys]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_first_turn_costs_at_most_three_sms_with_the_longest_values(language: str) -> None:
+    from bot.sms import MAX_SEGMENTS_PER_TURN, turn_segments
+
+    over = []
+    for jurisdiction in JURISDICTIONS:
+        for name, keys in FIRST_TURNS.items():
+            replies = _rendered(language, jurisdiction, ["utter_welcome", "utter_welcome_safety", *keys])
+            if turn_segments(replies) > MAX_SEGMENTS_PER_TURN:
+                over.append((name, jurisdiction, turn_segments(replies), len(" ".join(replies))))
+        for name, keys in NO_NOTICE_TURNS.items():
+            replies = _rendered(language, jurisdiction, keys)
+            if turn_segments(replies) > MAX_SEGMENTS_PER_TURN:
+                over.append((name, jurisdiction, turn_segments(replies), len(" ".join(replies))))
+    assert not over, over
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_rights_answer_as_the_first_turn_costs_at_most_three_sms(language: str) -> None:
+    """A first message that names the place ("what are my rights in the US?") is answered at once:
+    notice, the knowledge base's short answer and its source line."""
+    from bot.sms import MAX_SEGMENTS_PER_TURN, turn_segments
+
+    over = []
+    for code, jurisdiction in KNOWLEDGE.jurisdictions.items():
+        for topic, entry in jurisdiction.rights.items():
+            notice = _rendered(language, code, ["utter_welcome", "utter_welcome_safety"])
+            values = context_values(KNOWLEDGE, language, code)
+            values.update(source=entry.source.cite(), reviewed=entry.source.last_reviewed)
+            replies = notice + [entry.short[language], CATALOGS.render(language, "utter_rights_source_more", values)]
+            if turn_segments(replies) > MAX_SEGMENTS_PER_TURN:
+                over.append((code, topic, turn_segments(replies)))
+    assert not over, over

@@ -11,7 +11,7 @@ import pytest
 
 from bot.classify import DEFAULT_MODEL, InputLineError, PUBLIC_INTENTS, read_messages, to_contract
 
-CONTRACT_KEYS = {"text", "language", "intent", "intent_confidence", "indicators", "danger", "wants_human"}
+CONTRACT_KEYS = {"text", "language", "intent", "intent_confidence", "indicators", "danger", "concern", "wants_human"}
 
 
 def test_nlu_fallback_is_reported_as_the_best_public_intent() -> None:

@@ -9,19 +9,24 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Iterator, List
+from typing import Iterator, List, Tuple
 
 import pytest
 
 from bot.chat import send
 from bot.config import PROJECT_ROOT
 from bot.servers import RunningServers, hotline_servers
+from bot.sms import MAX_SEGMENTS_PER_TURN, turn_segments
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
 pytestmark = [
     pytest.mark.servers,
     pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run 'make train' (make test does)"),
 ]
+
+
+# (message, SMS the bot's answer costs as the SMS channel sends it) for every turn of this module.
+TURN_COSTS: List[Tuple[str, int]] = []
 
 
 class Server:
@@ -32,7 +37,9 @@ class Server:
         self.rows = running.rows
 
     def talk(self, sender: str, text: str) -> List[str]:
-        return send(self.url, sender, text)
+        replies = send(self.url, sender, text)
+        TURN_COSTS.append((text, turn_segments(replies)))
+        return replies
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +186,70 @@ def test_two_misunderstandings_in_a_row_offer_a_person(server: Server) -> None:
     second = " ".join(server.talk(person, "who won the football game"))
     assert "HELP" in first
     assert "counselor" in second.lower()
+
+
+def test_rights_questions_naming_a_country_are_answered_not_treated_as_emergencies(server: Server) -> None:
+    for question in ("what are my rights in the US?", "do i have rights here in the united states", "i am in america, what rights do i have"):
+        person = new_person()
+        text = " ".join(server.talk(person, question))
+        assert "in danger now, call" not in text.lower() and "urgent" not in text.lower()
+        assert "T visa" in text and "Source:" in text, question
+        assert escalations(server, person) == []
+    person = new_person()
+    text = " ".join(server.talk(person, "what are my rights in the UK?"))
+    assert "08000 121 700" in text or "NRM" in text or "Modern Slavery" in text
+    assert escalations(server, person) == []
+
+
+def test_a_country_typed_as_the_answer_is_recognised(server: Server) -> None:
+    person = new_person()
+    asked = server.talk(person, "que derechos tengo si no tengo papeles")
+    assert "país" in asked[-1].lower() or "pais" in asked[-1].lower()
+    answer = " ".join(server.talk(person, "estados unidos"))
+    assert "visa T" in answer and "Fuente" in answer and "peligro ahora" not in answer
+    assert escalations(server, person) == []
+
+
+def test_a_witness_is_not_treated_as_in_danger_and_gets_where_to_report(server: Server) -> None:
+    person = new_person()
+    first = " ".join(server.talk(person, "there are 6 guys who sleep in the back of the shop on my street, they never seem to go anywhere"))
+    assert "safe for you to keep texting" not in first and "confront" in first
+    answer = " ".join(server.talk(person, "who do i report it to? im in ohio"))
+    assert "1-888-373-7888" in answer
+    assert escalations(server, person) == []
+
+
+def test_a_joke_about_the_boss_is_not_an_emergency(server: Server) -> None:
+    person = new_person()
+    text = " ".join(server.talk(person, "lol my supervisor is gonna murder me if i clock in late again"))
+    assert "in danger now, call 1" not in text.lower() and "urgent" not in text.lower()
+    assert all(priority != 1 for priority, *_ in escalations(server, person))
+
+
+def test_a_language_the_bot_cannot_write_reaches_a_counselor_with_that_language(server: Server) -> None:
+    person = new_person()
+    replies = server.talk(person, "Habari, bosi wangu amechukua pasipoti yangu na hajanilipa mshahara kwa miezi mitatu")
+    text = " ".join(replies)
+    assert "counselor who can read your language" in text
+    [(priority, reason, language, _jurisdiction, _summary)] = escalations(server, person)
+    assert (reason, language) == ("language", "sw") and priority > 1
+    # The bot then waits for the counselor like any handed-over conversation.
+    assert server.talk(person, "asante") in ([], ["Thank you. I've added this to your request for the team."])
+
+
+def test_an_emergency_in_a_language_without_training_data_gets_the_emergency_number(server: Server) -> None:
+    person = new_person()
+    replies = server.talk(person, "Tafadhali nisaidieni, amenifungia chumbani na ana kisu, anasema ataniua usiku huu")
+    assert "112" in replies[0] and "911" in replies[0]
+    [(priority, reason, language, _jurisdiction, _summary)] = escalations(server, person)
+    assert (priority, reason, language) == (1, "emergency", "sw")
+
+
+def test_no_turn_costs_more_than_three_sms_unless_the_person_asked_for_more() -> None:
+    """Measured over every turn of the conversations above (they run first, in file order)."""
+    assert TURN_COSTS, "the conversations above did not run"
+    costs = [(text, cost) for text, cost in TURN_COSTS if text.strip().lower() not in ("more", "mas", "más")]
+    print(f"SMS per turn over {len(costs)} turns: max {max(c for _, c in costs)}, "
+          f"mean {sum(c for _, c in costs) / len(costs):.2f}")
+    over = [(text, cost) for text, cost in costs if cost > MAX_SEGMENTS_PER_TURN]
+    assert not over, over

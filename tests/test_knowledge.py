@@ -69,6 +69,12 @@ def test_every_number_people_are_told_to_call_is_in_the_reference() -> None:
         ("we are in texas", "US"),
         ("help us please", None),
         ("from latin america", None),
+        ("US", "US"),
+        ("what are my rights in the US?", "US"),
+        ("i am in america", "US"),
+        ("who do i report it to? im in ohio", "US"),
+        ("HELP US", None),
+        ("estados unidos", "US"),
     ],
 )
 def test_places_people_name_select_the_right_jurisdiction(text: str, expected: str) -> None:
@@ -92,3 +98,11 @@ def test_a_file_without_a_source_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "intl.yml").write_text(broken, encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="last_reviewed"):
         KnowledgeBase.load(tmp_path, LANGUAGES)
+
+
+def test_no_source_line_says_the_same_thing_twice() -> None:
+    for jurisdiction in KNOWLEDGE.jurisdictions.values():
+        for entry in jurisdiction.rights.values():
+            source = entry.source
+            if source.article:
+                assert source.article not in source.name and source.name not in source.article, source.cite()

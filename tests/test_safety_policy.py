@@ -40,3 +40,12 @@ def test_other_messages_are_left_to_the_other_policies_and_the_bot_listens_after
     assert safety_action(after_emergency) == "action_listen"
     after_reply = conversation("greet", after=[ActionExecuted("action_small_talk")])
     assert safety_action(after_reply) is None
+
+
+def test_a_language_the_bot_cannot_write_goes_to_a_counselor_but_danger_and_the_queue_come_first() -> None:
+    assert safety_action(conversation("report_situation", slots={"written_language": "sw"})) == "action_other_language"
+    assert safety_action(conversation("emergency", danger=True, slots={"written_language": "sw"})) == "action_emergency"
+    assert safety_action(conversation("greet", slots={"written_language": "sw", "handoff": "queued"})) == "action_handoff_turn"
+    assert safety_action(conversation("delete_data", slots={"written_language": "sw"})) is None
+    after = conversation("greet", slots={"written_language": "sw"}, after=[ActionExecuted("action_other_language")])
+    assert safety_action(after) == "action_listen"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import Detection, LanguageIdentifier, conversation_language, requested_language
+from bot.language import Detection, LanguageIdentifier, conversation_language, requested_language, written_language
 from bot.safety import is_help_keyword, mentions_child
-from bot.sms import is_gsm7, segment_count
+from bot.sms import is_gsm7, segment_count, split_for_sms, to_gsm7, turn_segments, turn_text
 from bot.text import fold
 
 
@@ -91,3 +91,41 @@ def test_long_replies_are_split_between_sentences_or_words_within_segment_limits
         assert all(segment_count(part) == 1 for part in parts)
     assert split_for_sms("short") == ["short"]
     assert all(len(part) <= 1600 for part in split_for_whatsapp("word " * 1000))
+
+
+def test_nepali_is_told_from_hindi_by_words_only_nepali_uses() -> None:
+    identifier = LanguageIdentifier(["en", "hi", "ne"])
+    assert identifier.detect("मलाई मद्दत चाहिन्छ, मालिकले मेरो पासपोर्ट लिएको छ").language == "ne"
+    assert identifier.detect("मुझे मदद चाहिए, मालिक ने मेरा पासपोर्ट ले लिया है").language == "hi"
+    assert identifier.detect("मुझे कुछ पैसे नहीं मिले").language == "hi"  # कुछ ends in छ but is Hindi
+
+
+def test_a_language_the_bot_cannot_write_is_kept_for_the_counselor_and_short_messages_never_change_it() -> None:
+    configured = ("en", "es")
+    swahili = Detection("sw", 0.97)
+    text = "bosi wangu amechukua pasipoti yangu"
+    assert written_language(None, swahili, text, configured) == "sw"
+    assert written_language("sw", Detection("en", 0.6), "ok", configured) == "sw"
+    assert written_language("sw", Detection("tr", 0.9), "1", configured) == "sw"
+    assert written_language("sw", Detection("en", 0.95), "sorry, can we talk in english", configured) is None
+    assert written_language(None, Detection("th", 1.0), "ช่วยด้วยค่ะ", configured) == "th"
+    # The conversation's own language stays one the bot writes.
+    assert conversation_language(None, swahili, text, None, configured, "en") == "en"
+
+
+def test_accents_gsm7_lacks_are_dropped_for_sms_other_scripts_are_not() -> None:
+    assert to_gsm7("¿Información? Sí, el niño está aquí. “ok”") == '¿Informacion? Si, el niño esta aqui. "ok"'
+    assert to_gsm7("مرحبا، أحتاج مساعدة") == "مرحبا، أحتاج مساعدة"
+    spanish = "Gracias por contarme. Parece que no te pagan lo que te deben. Eso no está bien, y puedes recibir ayuda."
+    assert segment_count(spanish) == 2 and segment_count(turn_text([spanish])) == 1
+
+
+def test_a_turn_is_sent_as_few_sms_as_its_words_need() -> None:
+    replies = ["This help line is confidential.", "In danger now? Call 911.", "x " * 60]
+    assert turn_segments(replies) == len(split_for_sms(" ".join(replies))) == 2
+    # Cut only between sentences these would take 4 SMS (100+60 does not fit in 153); between
+    # words they take 3.
+    long_sentences = [("word " * 20).strip() + ".", ("text " * 12).strip() + "."] * 2
+    parts = split_for_sms(" ".join(long_sentences))
+    assert len(parts) == 3 and all(len(part) <= 153 for part in parts)
+    assert " ".join(parts) == " ".join(long_sentences)

@@ -27,6 +27,9 @@ pytestmark = [
 ]
 
 
+# "hello" as a first message: the notice and the answer, joined and cut into this many SMS.
+FIRST_TURN_SMS = 2
+
 class Line:
     def __init__(self, servers: RunningServers, emulator: BackgroundEmulator) -> None:
         self.servers = servers
@@ -111,14 +114,14 @@ def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(line: Li
 def test_the_rasa_servers_own_webhook_answers_too(line: Line) -> None:
     sender = new_number()
     assert line.text(sender, "hello", via=line.rasa_webhook)[0] == 200
-    assert "confidential" in " ".join(line.wait_for_replies(sender, 3))
+    assert "confidential" in " ".join(line.wait_for_replies(sender, FIRST_TURN_SMS))
 
 
 def test_a_message_is_answered_from_the_number_it_was_sent_to_and_stored_only_sealed(line: Line) -> None:
     sender = new_number()
     status, body = line.text(sender, "hi, the agency keeps my passport")
     assert status == 200 and "<Response>" in body
-    replies = line.wait_for_replies(sender, 3)
+    replies = line.wait_for_replies(sender, FIRST_TURN_SMS)
     assert "confidential" in " ".join(replies)
     assert all(message.from_ == US_EN for message in line.emulator.messages if message.to == sender)
     stored = line.rows("SELECT conversation_key, body_sealed FROM inbound_messages")
@@ -132,7 +135,7 @@ def test_a_retried_message_sid_is_processed_once(line: Line) -> None:
     sender, sid = new_number(), new_sid("SM")
     assert line.text(sender, "hello", sid=sid)[0] == 200
     assert line.text(sender, "hello", sid=sid)[0] == 200
-    replies = line.all_replies(sender, 3)
+    replies = line.all_replies(sender, FIRST_TURN_SMS)
     assert len(replies) == len(set(replies))  # one turn's replies, none sent twice
     assert line.rows("SELECT count(*) FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(1,)]
 
@@ -149,7 +152,7 @@ def test_server_errors_and_rate_limits_are_retried(line: Line) -> None:
     attempts_before = line.emulator.attempts
     line.emulator.set_faults(fail_next=[500, 429])
     line.text(sender, "hello")
-    replies = line.wait_for_replies(sender, 3)
+    replies = line.wait_for_replies(sender, FIRST_TURN_SMS)
     assert "confidential" in " ".join(replies)
     assert line.emulator.attempts >= attempts_before + len(replies) + 2
 
@@ -157,7 +160,7 @@ def test_server_errors_and_rate_limits_are_retried(line: Line) -> None:
 def test_stop_silences_the_line_until_start(line: Line) -> None:
     sender = new_number()
     line.text(sender, "hello")
-    answered = len(line.wait_for_replies(sender, 3))
+    answered = len(line.wait_for_replies(sender, FIRST_TURN_SMS))
     line.settle(2)
     line.text(sender, "STOP")
     line.text(sender, "hello again")
@@ -188,7 +191,7 @@ def test_messages_received_while_rasa_is_down_are_answered_once_when_it_is_back(
     assert line.text(sender, "hi", sid=sid)[0] == 200  # Twilio's retry while we are down
     assert line.rows("SELECT processed_at FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(None,)]
     line.servers.restart_rasa()
-    replies = line.all_replies(sender, 3)
+    replies = line.all_replies(sender, FIRST_TURN_SMS)
     assert len(replies) == len(set(replies))  # answered exactly once
 
 
@@ -199,7 +202,7 @@ def test_a_crash_between_receipt_and_reply_still_answers_exactly_once(line: Line
     assert line.rows("SELECT processed_at FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(None,)]
     assert line.replies_to(sender) == []
     line.servers.restart_rasa()
-    replies = line.all_replies(sender, 3)
+    replies = line.all_replies(sender, FIRST_TURN_SMS)
     assert len(replies) == len(set(replies))  # answered exactly once
 
 
@@ -213,14 +216,14 @@ def test_a_message_that_comes_while_the_action_server_is_down_is_answered_once_i
         assert line.rows("SELECT processed_at FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(None,)]
     finally:
         line.servers.restart_actions()
-    replies = line.all_replies(sender, 3)
+    replies = line.all_replies(sender, FIRST_TURN_SMS)
     assert "confidential" in " ".join(replies) and len(replies) == len(set(replies))
 
 
 def test_signed_status_callbacks_record_delivery_and_forged_ones_are_refused(line: Line) -> None:
     sender = new_number()
     line.text(sender, "hello")
-    line.wait_for_replies(sender, 3)
+    line.wait_for_replies(sender, FIRST_TURN_SMS)
     sent = [message for message in line.emulator.messages if message.to == sender]
     assert all(message.status_callback == f"{PUBLIC_URL}/webhooks/twilio/status" for message in sent)
     callback = {"MessageSid": sent[0].sid, "MessageStatus": "delivered", "AccountSid": TEST_ACCOUNT_SID}

@@ -4,6 +4,8 @@
   whatever else is going on: a form, a handoff, a pending confirmation.
 * While a conversation is handed over to a person (slot ``handoff`` set), every other message
   goes to ``action_handoff_turn`` (the bot stays quiet) except a request to erase data.
+* A person writing in a language the bot cannot write (slot ``written_language``) is answered
+  by ``action_other_language``: a counselor is asked to help, in the default language.
 * After either of those actions the bot listens.
 
 Its predictions are marked ``is_no_user_prediction`` with full confidence and a priority above
@@ -25,6 +27,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 ACTION_EMERGENCY = "action_emergency"
 ACTION_HANDOFF_TURN = "action_handoff_turn"
+ACTION_OTHER_LANGUAGE = "action_other_language"
+WRITTEN_LANGUAGE_SLOT = "written_language"
 HANDOFF_SLOT = "handoff"
 DELETE_PENDING_SLOT = "delete_pending"
 # Intents the bot still answers itself while a person is handling the conversation.
@@ -43,7 +47,7 @@ def unanswered_user_message(tracker: DialogueStateTracker) -> Optional[UserUtter
 
 def safety_action(tracker: DialogueStateTracker) -> Optional[str]:
     """The action safety and the handoff state demand next, or None to let other policies decide."""
-    if tracker.latest_action_name in (ACTION_EMERGENCY, ACTION_HANDOFF_TURN):
+    if tracker.latest_action_name in (ACTION_EMERGENCY, ACTION_HANDOFF_TURN, ACTION_OTHER_LANGUAGE):
         return ACTION_LISTEN_NAME
     message = unanswered_user_message(tracker)
     if message is None or tracker.latest_action_name != ACTION_LISTEN_NAME:
@@ -53,6 +57,9 @@ def safety_action(tracker: DialogueStateTracker) -> Optional[str]:
     if tracker.get_slot(HANDOFF_SLOT) and not tracker.get_slot(DELETE_PENDING_SLOT):
         if (message.intent or {}).get("name") not in HANDOFF_PASS_THROUGH_INTENTS:
             return ACTION_HANDOFF_TURN
+    if tracker.get_slot(WRITTEN_LANGUAGE_SLOT) and not tracker.get_slot(DELETE_PENDING_SLOT):
+        if (message.intent or {}).get("name") not in HANDOFF_PASS_THROUGH_INTENTS:
+            return ACTION_OTHER_LANGUAGE
     return None
 
 

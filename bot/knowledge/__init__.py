@@ -70,6 +70,8 @@ class Jurisdiction:
     emergency_source: Source
     hotlines: Tuple[Hotline, ...]
     rights: Mapping[str, RightsEntry]
+    # Abbreviations that are places only as written ("US", not "help us").
+    country_abbreviations: Tuple[str, ...] = ()
 
 
 def _require(data: Mapping, key: str, where: str):
@@ -132,6 +134,7 @@ def _parse_jurisdiction(data: Mapping, where: str, languages: Tuple[str, ...]) -
         name=_texts(data, "name", where, languages),
         short_name=dict(data.get("short_name") or {}),
         country_words={lang: tuple(fold(str(w)) for w in countries.get(lang) or ()) for lang in countries},
+        country_abbreviations=tuple(str(word) for word in data.get("country_abbreviations") or ()),
         emergency_number=None if emergency.get("number") is None else str(emergency["number"]),
         emergency_text=_texts(emergency, "text", where + ".emergency", languages),
         emergency_source=_source(emergency, where + ".emergency"),
@@ -159,6 +162,11 @@ class KnowledgeBase:
             if word
         ]
         self._country_patterns.sort(key=lambda item: len(item[0].pattern), reverse=True)
+        self._abbreviation_patterns = [
+            (re.compile(r"(?<![\w.])" + re.escape(word) + r"(?![\w])"), code)
+            for code, jurisdiction in self.jurisdictions.items()
+            for word in jurisdiction.country_abbreviations
+        ]
 
     @classmethod
     def load(cls, directory: Path, languages: Tuple[str, ...] = ("en", "es")) -> "KnowledgeBase":
@@ -188,6 +196,12 @@ class KnowledgeBase:
         folded = fold(text)
         for pattern, code in self._country_patterns:
             if pattern.search(folded):
+                return code
+        bare = text.strip(" .!?¿¡,")
+        if text.upper() == text and not any(pattern.fullmatch(bare) for pattern, _ in self._abbreviation_patterns):
+            return None  # "HELP US" is shouting, not a place; a bare "US" answers where they are
+        for pattern, code in self._abbreviation_patterns:
+            if pattern.search(text):
                 return code
         return None
 

@@ -1,22 +1,33 @@
-"""Rasa NLU component: trafficking indicators (multi-label, with evidence) and the danger flag.
+"""Rasa NLU component: trafficking indicators (multi-label, with evidence), danger and concern.
 
-A one-vs-rest logistic regression over character and word n-grams, trained on the per-example
-``metadata`` of the NLU data (``indicators: [...]``, ``danger: true``; every ``emergency``
-example counts as danger), is combined with the cue lexicons of ``bot/nlu/lexicon.py``:
+The learnt models live in :mod:`bot.nlu.message_model` (n-grams beside the multilingual sentence
+embedding); this component feeds them from Rasa's training data (the per-example ``metadata``:
+``indicators: [...]``, ``danger: true``; every ``emergency`` example counts as danger) and adds
+their verdicts to each parse result:
 
-* an indicator is reported when the classifier or a cue supports it (noisy-or of the two);
-  its ``evidence`` is the matched cue, else the word n-gram that weighed most;
-* ``danger`` is tuned for recall: a danger cue, the danger classifier, or the intent
-  classifier's ``emergency`` score, any one of them is enough.
+* ``indicators``: an indicator is reported when the classifier or a cue of ``bot/nlu/lexicon.py``
+  supports it (noisy-or of the two); its ``evidence`` is the cue, else the word n-gram that
+  weighed most.
+* ``danger``: immediate danger, decided by the danger model alone (with the threshold learnt by
+  cross-validation for recall first). A message in a language the model has no training data
+  for is judged by the embedding-only model.
+* ``concern``: not danger, but worth a counselor's attention: the danger score is above the
+  lower (concern) threshold, or a danger cue matched. Cues raise a message; they no longer decide.
 
-Output keys in the parse result: ``indicators``, ``danger``, ``danger_score``, ``danger_evidence``.
+The intent follows the danger verdict: a message the danger model clears is not left with the
+``emergency`` intent (it takes the next intent of the ranking), so the emergency script and the
+top queue priority are only ever the danger model's decision.
+
+Output keys in the parse result: ``indicators``, ``danger``, ``danger_score``, ``danger_evidence``,
+``concern``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from collections import Counter
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -27,8 +38,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.config import load_settings
+from bot.language import LanguageIdentifier, recognised_languages
+from bot.nlu import encoder
 from bot.nlu.lexicon import DANGER, CueLexicon
+from bot.nlu.message_model import MessageModel, ModelSettings, train
+from bot.nlu.sentence_featurizer import sentence_embedding
 from bot.text import fold
 
 logger = logging.getLogger(__name__)
@@ -49,6 +63,8 @@ INDICATOR_KEYS = (
 EMERGENCY_INTENT = "emergency"
 MODEL_FILE = "indicator_model.joblib"
 MIN_EVIDENCE_LETTERS = 5
+# A language counts as trained when at least this many training examples are written in it.
+MIN_EXAMPLES_PER_TRAINED_LANGUAGE = 100
 
 
 def example_labels(message: Message) -> Tuple[List[str], bool]:
@@ -62,34 +78,57 @@ def example_labels(message: Message) -> Tuple[List[str], bool]:
     return indicators, danger
 
 
-def intent_score(message: Message, intent: str) -> float:
-    """Confidence the intent classifier gave ``intent`` (from the ranking, else the top intent)."""
+def embeddings_of(messages: Sequence[Message]) -> np.ndarray:
+    """The sentence embedding of each message: the featurizer's, else computed here."""
+    found = [sentence_embedding(message) for message in messages]
+    missing = [index for index, vector in enumerate(found) if vector is None]
+    if missing:
+        computed = encoder.embed([messages[index].get(TEXT) or "" for index in missing])
+        for index, vector in zip(missing, computed):
+            found[index] = vector
+    if not found:
+        return np.zeros((0, encoder.DIMENSIONS), dtype=np.float32)
+    return np.vstack(found).astype(np.float32)
+
+
+def trained_languages_of(examples: Sequence[Message], languages: Optional[Sequence[str]] = None) -> List[str]:
+    """Languages with at least ``MIN_EXAMPLES_PER_TRAINED_LANGUAGE`` training examples."""
+    identifier = LanguageIdentifier(tuple(languages or recognised_languages()))
+    counts = Counter(identifier.detect(example.get(TEXT) or "").language for example in examples)
+    return sorted(code for code, count in counts.items() if count >= MIN_EXAMPLES_PER_TRAINED_LANGUAGE)
+
+
+def relabel_cleared_emergency(message: Message) -> None:
+    """Give a message the danger model cleared the best intent of its ranking other than emergency."""
+    intent = message.get(INTENT) or {}
+    if intent.get(INTENT_NAME_KEY) != EMERGENCY_INTENT:
+        return
     for entry in message.get("intent_ranking") or []:
-        if entry.get(INTENT_NAME_KEY) == intent:
-            return float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-    top = message.get(INTENT) or {}
-    if top.get(INTENT_NAME_KEY) == intent:
-        return float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-    return 0.0
+        name = entry.get(INTENT_NAME_KEY)
+        if name and name not in (EMERGENCY_INTENT, "nlu_fallback"):
+            message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: entry.get(PREDICTED_CONFIDENCE_KEY, 0.0)}, add_to_output=True)
+            return
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class IndicatorDetector(GraphComponent):
-    """Detects the 11 ILO indicators and immediate danger in a message."""
+    """Detects the 11 ILO indicators, immediate danger and concern in a message."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
+        defaults = ModelSettings()
         return {
-            "random_seed": 42,
-            "C": 4.0,
-            "indicator_threshold": 0.5,
+            "random_seed": defaults.random_seed,
+            "C": defaults.c,
+            "dense_weight": defaults.dense_weight,
+            "danger_recall": defaults.danger_recall,
+            "concern_recall": defaults.concern_recall,
+            "danger_threshold_cap": defaults.danger_threshold_cap,
+            "concern_threshold_cap": defaults.concern_threshold_cap,
+            "cross_validation_folds": defaults.folds,
+            # Chosen by 5-fold cross-validation on the training data (best micro-F1, 0.4-0.8).
+            "indicator_threshold": 0.6,
             "cue_weight": 0.75,
-            # The danger threshold is learned: the highest one that still finds this share of the
-            # danger examples in cross-validation on the training data (never the test set).
-            "danger_target_recall": 0.97,
-            "danger_threshold_cap": 0.35,
-            "cross_validation_folds": 5,
-            "emergency_intent_threshold": 0.25,
             "languages": None,
         }
 
@@ -103,12 +142,12 @@ class IndicatorDetector(GraphComponent):
         self._config = config
         self._storage = model_storage
         self._resource = resource
-        self._model = model
-        self._lexicon = CueLexicon(config.get("languages") or load_settings().languages)
-
-    @property
-    def _danger_threshold(self) -> float:
-        return float((self._model or {}).get("danger_threshold", self._config["danger_threshold_cap"]))
+        self._model: Optional[MessageModel] = (model or {}).get("model")
+        self._trained_languages = frozenset((model or {}).get("trained_languages") or ())
+        self._vocabulary: Optional[np.ndarray] = None
+        languages = config.get("languages") or recognised_languages()
+        self._lexicon = CueLexicon(languages)
+        self._languages = tuple(languages)
 
     @classmethod
     def create(
@@ -139,110 +178,76 @@ class IndicatorDetector(GraphComponent):
             logger.warning("No trained indicator model found; only cue lexicons will be used.")
         return cls(config, model_storage, resource, model)
 
+    def _settings(self) -> ModelSettings:
+        config = self._config
+        return ModelSettings(
+            random_seed=int(config["random_seed"]),
+            c=float(config["C"]),
+            dense_weight=float(config["dense_weight"]),
+            danger_recall=float(config["danger_recall"]),
+            concern_recall=float(config["concern_recall"]),
+            danger_threshold_cap=float(config["danger_threshold_cap"]),
+            concern_threshold_cap=float(config["concern_threshold_cap"]),
+            folds=int(config["cross_validation_folds"]),
+        )
+
     # ---------------------------------------------------------------- training
     def train(self, training_data: TrainingData) -> Resource:
         import joblib
-        from scipy.sparse import hstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.multiclass import OneVsRestClassifier
 
-        texts, rows = [], []
-        labels = list(INDICATOR_KEYS) + [DANGER]
-        for example in training_data.intent_examples:
-            text = example.get(TEXT)
-            if not text:
-                continue
-            indicators, danger = example_labels(example)
-            texts.append(fold(text))
-            rows.append([1 if key in indicators else 0 for key in INDICATOR_KEYS] + [1 if danger else 0])
-        targets = np.array(rows)
-        present = [i for i, label in enumerate(labels) if 0 < targets[:, i].sum() < len(targets)]
-        if not present:
-            logger.warning("No indicator annotations in the training data; only cues will be used.")
+        examples = [example for example in training_data.intent_examples if example.get(TEXT)]
+        if not examples:
+            logger.warning("No training examples; only cues will be used.")
             return self._resource
-
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
-        word_vectors = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")
-        features = hstack([chars.fit_transform(texts), word_vectors.fit_transform(texts)]).tocsr()
-        classifier = OneVsRestClassifier(
-            LogisticRegression(
-                C=self._config["C"],
-                class_weight="balanced",
-                max_iter=2000,
-                random_state=self._config["random_seed"],
-            )
+        labels = [example_labels(example) for example in examples]
+        trained_languages = trained_languages_of(examples, self._languages)
+        model = train(
+            [fold(example.get(TEXT)) for example in examples],
+            embeddings_of(examples),
+            [indicators for indicators, _ in labels],
+            [danger for _, danger in labels],
+            INDICATOR_KEYS,
+            self._settings(),
         )
-        classifier.fit(features, targets[:, present])
-        danger_index = labels.index(DANGER)
-        danger_threshold = self._config["danger_threshold_cap"]
-        if danger_index in present:
-            danger_threshold = self._recall_threshold(features, targets[:, danger_index])
-        logger.info("Danger threshold learned by cross-validation: %.3f", danger_threshold)
-        self._model = {
-            "chars": chars,
-            "words": word_vectors,
-            "classifier": classifier,
-            "labels": [labels[i] for i in present],
-            "n_char_features": len(chars.vocabulary_),
-            "danger_threshold": danger_threshold,
-        }
+        for name, thresholds in model.thresholds.items():
+            logger.info("Learnt %s thresholds: danger %.3f, concern %.3f", name, thresholds.danger, thresholds.concern)
+        self._model = model
+        self._trained_languages = frozenset(trained_languages)
         with self._storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
+            joblib.dump({"model": model, "trained_languages": trained_languages}, directory / MODEL_FILE)
         return self._resource
-
-    def _recall_threshold(self, features: Any, danger: np.ndarray) -> float:
-        """Highest threshold whose out-of-fold danger recall reaches the target (capped)."""
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import StratifiedKFold
-
-        folds = StratifiedKFold(
-            n_splits=self._config["cross_validation_folds"], shuffle=True, random_state=self._config["random_seed"]
-        )
-        out_of_fold = np.zeros(len(danger))
-        for train_index, test_index in folds.split(features, danger):
-            model = LogisticRegression(
-                C=self._config["C"], class_weight="balanced", max_iter=2000, random_state=self._config["random_seed"]
-            )
-            model.fit(features[train_index], danger[train_index])
-            out_of_fold[test_index] = model.predict_proba(features[test_index])[:, 1]
-        positives = np.sort(out_of_fold[danger == 1])
-        allowed_misses = int(np.floor(len(positives) * (1 - self._config["danger_target_recall"])))
-        threshold = float(positives[allowed_misses]) if len(positives) else self._config["danger_threshold_cap"]
-        return min(threshold, self._config["danger_threshold_cap"])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
     # --------------------------------------------------------------- inference
-    def _probabilities(self, folded: str) -> Dict[str, float]:
-        if not self._model:
-            return {}
-        from scipy.sparse import hstack
-
-        features = hstack(
-            [self._model["chars"].transform([folded]), self._model["words"].transform([folded])]
-        ).tocsr()
-        probabilities = self._model["classifier"].predict_proba(features)[0]
-        return dict(zip(self._model["labels"], (float(p) for p in probabilities)))
+    def _word_vocabulary(self) -> np.ndarray:
+        if self._vocabulary is None and self._model is not None:
+            self._vocabulary = self._model.words.get_feature_names_out()
+        return self._vocabulary if self._vocabulary is not None else np.array([])
 
     def _word_evidence(self, text: str, folded: str, label: str) -> str:
         """The word n-gram of the message that most supports ``label``, as written."""
         model = self._model
-        if not model or label not in model["labels"]:
+        if model is None:
             return ""
-        estimator = model["classifier"].estimators_[model["labels"].index(label)]
+        if label == DANGER:
+            estimator = model.danger
+        elif label in model.indicator_labels and model.indicators is not None:
+            estimator = model.indicators.estimators_[model.indicator_labels.index(label)]
+        else:
+            return ""
         coefficients = getattr(estimator, "coef_", None)
         if coefficients is None:
             return ""
-        word_vector = model["words"].transform([folded])
-        offset = model["n_char_features"]
+        word_vector = model.words.transform([folded])
+        offset = model.n_char_features
+        vocabulary = self._word_vocabulary()
         best, best_weight = "", 0.0
-        vocabulary = model["words"].get_feature_names_out()
         for column, value in zip(word_vector.indices, word_vector.data):
-            weight = coefficients[0][offset + column] * value
             if len(vocabulary[column].replace(" ", "")) < MIN_EVIDENCE_LETTERS:
                 continue  # "me", "el", "they": not evidence a counselor can use
+            weight = coefficients[0][offset + column] * value
             if weight > best_weight:
                 best, best_weight = vocabulary[column], weight
         if not best:
@@ -251,14 +256,37 @@ class IndicatorDetector(GraphComponent):
         found = re.search(r"(?<!\w)" + pattern + r"(?!\w)", folded)
         return text[found.start() : found.end()] if found else best
 
-    def analyse(self, text: str, emergency_score: float = 0.0, typed_command: bool = False) -> Dict[str, Any]:
-        """Indicators and danger for one message (the values this component adds).
+    def analyse_batch(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        languages: Sequence[Optional[str]],
+        typed_commands: Sequence[bool],
+    ) -> List[Dict[str, Any]]:
+        """Indicators, danger and concern for each message (the values this component adds).
 
-        For a typed keyword (HELP, AYUDA) the intent is certain and the classifiers' danger scores
-        say nothing about it: only a danger cue counts.
+        For a typed keyword (HELP, AYUDA) the intent is certain and the model's danger score says
+        nothing about it: it is neither danger nor concern unless a danger cue says so (concern).
         """
-        folded = fold(text)
-        probabilities = self._probabilities(folded)
+        folded = [fold(text) for text in texts]
+        in_trained = [language in self._trained_languages for language in languages]
+        model = self._model
+        if model is not None and texts:
+            features = model.features(folded, embeddings)
+            probabilities = model.indicator_probabilities(features)
+            danger_scores = model.danger_scores(features, embeddings, in_trained)
+        else:
+            probabilities = np.zeros((len(texts), 0))
+            danger_scores = np.zeros(len(texts))
+        return [
+            self._verdict(text, folded[index], dict(zip(model.indicator_labels, probabilities[index])) if model else {},
+                          float(danger_scores[index]), in_trained[index], typed_commands[index])
+            for index, text in enumerate(texts)
+        ]
+
+    def _verdict(
+        self, text: str, folded: str, probabilities: Dict[str, float], danger_score: float, in_trained: bool, typed: bool
+    ) -> Dict[str, Any]:
         cues: Dict[str, Tuple[int, int]] = {}
         for hit in self._lexicon.matches(text):
             if hit.label not in cues or (hit.end - hit.start) > (cues[hit.label][1] - cues[hit.label][0]):
@@ -267,7 +295,7 @@ class IndicatorDetector(GraphComponent):
         indicators = []
         cue_weight = float(self._config["cue_weight"])
         for key in INDICATOR_KEYS:
-            probability = probabilities.get(key, 0.0)
+            probability = float(probabilities.get(key, 0.0))
             confidence = 1 - (1 - probability) * (1 - (cue_weight if key in cues else 0.0))
             if confidence < self._config["indicator_threshold"]:
                 continue
@@ -275,39 +303,40 @@ class IndicatorDetector(GraphComponent):
             indicators.append({"key": key, "confidence": round(confidence, 4), "evidence": evidence})
         indicators.sort(key=lambda item: item["confidence"], reverse=True)
 
-        danger_probability = 0.0 if typed_command else probabilities.get(DANGER, 0.0)
-        if typed_command:
-            emergency_score = 0.0
-        danger_score = max(
-            danger_probability,
-            emergency_score,
-            cue_weight if DANGER in cues else 0.0,
-        )
-        danger = (
-            DANGER in cues
-            or danger_probability >= self._danger_threshold
-            or emergency_score >= self._config["emergency_intent_threshold"]
-        )
-        if DANGER in cues:
-            danger_evidence = text[cues[DANGER][0] : cues[DANGER][1]]
-        elif danger:
-            danger_evidence = self._word_evidence(text, folded, DANGER)
+        if typed or self._model is None or not self._model.thresholds:
+            danger_score = 0.0
+            danger = False
+            concern = DANGER in cues
         else:
-            danger_evidence = ""
+            thresholds = self._model.thresholds_for(in_trained)
+            danger = danger_score >= thresholds.danger
+            concern = not danger and (danger_score >= thresholds.concern or DANGER in cues)
+        if DANGER in cues and (danger or concern):
+            evidence = text[cues[DANGER][0] : cues[DANGER][1]]
+        elif danger or concern:
+            evidence = self._word_evidence(text, folded, DANGER)
+        else:
+            evidence = ""
         return {
             "indicators": indicators,
             "danger": bool(danger),
             "danger_score": round(float(danger_score), 4),
-            "danger_evidence": danger_evidence,
+            "danger_evidence": evidence,
+            "concern": bool(concern),
         }
 
     def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            result = self.analyse(
-                message.get(TEXT) or "",
-                emergency_score=intent_score(message, EMERGENCY_INTENT),
-                typed_command=bool(message.get("command")),
-            )
+        if not messages:
+            return messages
+        results = self.analyse_batch(
+            [message.get(TEXT) or "" for message in messages],
+            embeddings_of(messages),
+            [message.get("language") for message in messages],
+            [bool(message.get("command")) for message in messages],
+        )
+        for message, result in zip(messages, results):
             for key, value in result.items():
                 message.set(key, value, add_to_output=True)
+            if not result["danger"]:
+                relabel_cleared_emergency(message)
         return messages

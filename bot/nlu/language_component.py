@@ -1,4 +1,8 @@
-"""Rasa NLU component: adds ``language`` and ``language_confidence`` to every parse result."""
+"""Rasa NLU component: adds ``language`` and ``language_confidence`` to every parse result.
+
+The language is one of the recognised ones (``bot/languages.yml``), which may be one the bot
+does not write in: actions then answer in the default language and ask a counselor to help.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,12 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.config import load_settings
-from bot.language import LanguageIdentifier
+from bot.language import LanguageIdentifier, recognised_languages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class LanguageDetector(GraphComponent):
-    """Detects each message's language among the configured ones (``HOTLINE_LANGUAGES``)."""
+    """Detects each message's language among the recognised ones."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
@@ -34,7 +37,7 @@ class LanguageDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "LanguageDetector":
-        languages = config.get("languages") or load_settings().languages
+        languages = config.get("languages") or recognised_languages()
         return cls(LanguageIdentifier(languages))
 
     def process(self, messages: List[Message]) -> List[Message]:
