@@ -49,12 +49,12 @@ SWITCH_MIN_CONFIDENCE = 0.9
 SWITCH_MIN_WORDS = 3
 # Scripts without spaces (Thai, Chinese ...) have few "words": this many characters count instead.
 UNSPACED_MIN_CHARACTERS = 6
+FIRST_MESSAGE_MIN_CONFIDENCE = 0.5
 
 
 def long_enough(text: str) -> bool:
     """Long enough to trust language detection: 3+ words, or 6+ characters of an unspaced script."""
     return len(words(text)) >= SWITCH_MIN_WORDS or len(word_tokens(text)) >= UNSPACED_MIN_CHARACTERS
-FIRST_MESSAGE_MIN_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)

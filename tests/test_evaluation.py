@@ -1,0 +1,39 @@
+"""The evaluation's bars and the docs sections it rewrites."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.evaluation import ZERO_SHOT, Bars, Scores, write_results_section
+
+PASSING = Scores(
+    group="en", messages=150, intent_accuracy=0.95, intent_macro_f1=0.95, danger_recall=1.0, danger_missed=0,
+    hard_negatives=60, danger_false_positive_rate=0.05, concern_rate=0.1, indicator_micro_f1=0.85,
+    language_id_messages=150, language_id_accuracy=1.0,
+)
+
+
+def test_a_trained_language_fails_on_any_bar_it_misses_and_the_zero_shot_group_only_on_recall() -> None:
+    bars = Bars()
+    assert bars.failures(PASSING) == []
+    missed = replace(PASSING, danger_recall=0.96, danger_missed=1, danger_false_positive_rate=0.2)
+    failures = bars.failures(missed)
+    assert len(failures) == 2 and "1 missed" in failures[0] and "false-positive" in failures[1]
+    zero_shot = replace(PASSING, group=ZERO_SHOT, intent_accuracy=0.5, indicator_micro_f1=0.1, danger_false_positive_rate=0.3)
+    assert bars.failures(zero_shot) == []
+    assert bars.failures(replace(zero_shot, danger_recall=0.85, danger_missed=3)) != []
+
+
+def test_results_sections_are_replaced_and_the_prose_and_headings_around_them_kept(tmp_path: Path) -> None:
+    doc = tmp_path / "evaluation.md"
+    doc.write_text("# Evaluation\n\nprose\n\n<!-- feature comparison results -->\nold\n\n## Results\n\n<!-- results -->\nold\n",
+                   encoding="utf-8")
+    write_results_section(doc, "FEATURES", mark="<!-- feature comparison results -->")
+    write_results_section(doc, "TABLE")
+    write_results_section(doc, "LANGUAGES", mark="<!-- language identification results -->")
+    write_results_section(doc, "TABLE 2")
+    text = doc.read_text(encoding="utf-8")
+    assert "old" not in text and "prose" in text and "## Results" in text
+    assert text.index("FEATURES") < text.index("## Results") < text.index("TABLE 2") < text.index("LANGUAGES")
+    assert "TABLE\n" not in text
