@@ -37,3 +37,29 @@ def test_results_sections_are_replaced_and_the_prose_and_headings_around_them_ke
     assert "old" not in text and "prose" in text and "## Results" in text
     assert text.index("FEATURES") < text.index("## Results") < text.index("TABLE 2") < text.index("LANGUAGES")
     assert "TABLE\n" not in text
+
+
+def test_no_held_out_message_is_also_a_training_example() -> None:
+    """A test set the model was trained on proves nothing (very short phrases such as "hola" excepted)."""
+    import re
+    import unicodedata
+
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+
+    def norm(text: str) -> str:
+        return re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+    training = set()
+    for path in (PROJECT_ROOT / "nlu_data").glob("*/*.yml"):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            for example in block.get("examples") or []:
+                training.add(norm(example["text"]))
+    held_out = set()
+    for path in (PROJECT_ROOT / "eval_data").rglob("*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        held_out |= {norm(message["text"]) for message in data.get("messages") or []}
+        held_out |= {norm(text) for texts in (data.get("languages") or {}).values() for text in texts}
+    leaked = sorted(text for text in held_out & training if len(text) > 12)
+    assert not leaked, leaked
