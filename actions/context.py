@@ -72,7 +72,11 @@ class ActionTrackContext(Action):
             tracker.get_slot("language"), detection, text, asked_for, config.languages, default_language
         )
         update("language", language)
-        update("written_language", written_language(tracker.get_slot("written_language"), detection, text, config.languages))
+        established = tracker.get_slot("language") is not None
+        update(
+            "written_language",
+            written_language(tracker.get_slot("written_language"), detection, text, config.languages, established),
+        )
         jurisdiction = self._jurisdiction(tracker, text)
         update("jurisdiction", jurisdiction)
 

@@ -187,15 +187,18 @@ def requested_language(text: str) -> Optional[str]:
 
 
 def written_language(
-    current: Optional[str], detection: Detection, text: str, configured: Iterable[str]
+    current: Optional[str], detection: Detection, text: str, configured: Iterable[str], established: bool = False
 ) -> Optional[str]:
     """The language the person writes in when the bot cannot write it, else None.
 
     Set by a message of several words (or in a script only that language uses) clearly in a
     recognised language the bot lacks; cleared by one clearly in a language the bot writes.
-    Short messages ("ok", "1", an emoji) leave it as it was.
+    Short messages ("ok", "1", an emoji) leave it as it was. Once a conversation is under way
+    (``established``), detection must be as sure as for a change of language: an unsure guess
+    must not hand an English conversation to a counselor "in Tagalog".
     """
-    if detection.confidence < FIRST_MESSAGE_MIN_CONFIDENCE or not long_enough(text):
+    needed = SWITCH_MIN_CONFIDENCE if established else FIRST_MESSAGE_MIN_CONFIDENCE
+    if detection.confidence < needed or not long_enough(text):
         return current
     return None if detection.language in tuple(configured) else detection.language
 

@@ -109,6 +109,9 @@ def test_a_language_the_bot_cannot_write_is_kept_for_the_counselor_and_short_mes
     assert written_language("sw", Detection("tr", 0.9), "1", configured) == "sw"
     assert written_language("sw", Detection("en", 0.95), "sorry, can we talk in english", configured) is None
     assert written_language(None, Detection("th", 1.0), "ช่วยด้วยค่ะ", configured) == "th"
+    # Once the conversation is under way, an unsure guess never hands it over.
+    assert written_language(None, Detection("tl", 0.6), "ok po salamat sa tulong", configured, established=True) is None
+    assert written_language(None, Detection("tl", 0.97), "ok po salamat sa tulong", configured, established=True) == "tl"
     # The conversation's own language stays one the bot writes.
     assert conversation_language(None, swahili, text, None, configured, "en") == "en"
 

@@ -6,6 +6,9 @@ A dictionary segmenter for each would need data spaCy does not ship (pythainlp, 
 characters are what spaCy's own Chinese tokenizer uses by default, and with the character
 n-gram and sentence-encoder features beside them they carry the meaning. Latin, Cyrillic,
 Arabic, Devanagari and the other spaced scripts are split on spaces exactly as before.
+
+These are the tokens Rasa's pipeline sees; the word n-grams of ``bot.nlu.message_model`` cut text
+the same way through ``bot.text.word_tokens`` (both use ``bot.text.character_pieces``).
 """
 
 from __future__ import annotations
