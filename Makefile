@@ -15,7 +15,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 # The master key (conversation HMACs, encryption at rest); `make run` creates it on first start.
 export HOTLINE_SECRET_KEY_FILE ?= $(CURDIR)/var/secret.key
 
-.PHONY: install browser postgres train run test validate e2e eval bench clean
+.PHONY: install browser postgres train run lint test validate e2e eval bench clean
 
 install: $(VENV)/.installed
 
@@ -76,7 +76,13 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
 		else echo "Install Debian's chromium first: sudo apt-get install chromium"; exit 1; fi; }
 
-test: install browser postgres validate train
+# Style and types (configuration in pyproject.toml): ruff on every package, mypy on the core and
+# the command line so far.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install browser postgres lint validate train
 	HOTLINE_TEST_POSTGRES=required $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory e2e eval
 

@@ -1,14 +1,13 @@
 """Erasure: confirm once, then delete everything stored for the conversation, and say so.
 
-Escalation records and the channel's stored messages and address are deleted here (the reply
-confirming it still reaches the person: the channel holds the address for the turn); the
-tracker events are deleted by the tracker store when it sees the ``conversation_erased`` marker
-this action sets (``bot.storage.tracker_store``).
+Every store is erased here by ``bot.erasure.erase_conversation``, in one transaction (the reply
+confirming it still reaches the person: the channel holds the address for the turn); the events
+of this very turn, still in memory, are dropped by the tracker store when it sees the
+``conversation_erased`` marker this action sets (``bot.storage.tracker_store``).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
@@ -17,11 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
 from actions.common import say, settings
-from bot.escalation import erase_conversation
-from bot.inbox import erase_channel_data
+from bot.erasure import erase_conversation
 from bot.storage import ERASURE_SLOT
-
-logger = logging.getLogger(__name__)
 
 
 class ActionConfirmDelete(HotlineAction):
@@ -38,9 +34,7 @@ class ActionDeleteData(HotlineAction):
         return "action_delete_data"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        removed = erase_conversation(settings().database_url, tracker.sender_id)
-        removed += erase_channel_data(settings().database_url, tracker.sender_id)
-        logger.info("Erased a conversation on request (%d stored records).", removed)
+        erase_conversation(settings().database_url, tracker.sender_id)
         say(dispatcher, "utter_data_deleted")
         return [SlotSet("delete_pending", False), SlotSet(ERASURE_SLOT, True)]
 

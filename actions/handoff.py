@@ -36,7 +36,7 @@ from bot import handoff_queue
 from bot.escalation import escalate
 from bot.opening_hours import Schedule, current_schedules, is_open
 
-HANDOFF_QUEUED = "queued"
+HANDOFF_QUEUED = handoff_queue.QueueState.QUEUED.value
 ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
 # The handoff messages after which the person's next message is thanked for once.
 HANDOFF_ANNOUNCEMENTS = frozenset(

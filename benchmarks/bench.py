@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Dict, List
 
 from bot.chat import send
-from bot.classify import Classifier, DEFAULT_MODEL
+from bot.classify import DEFAULT_MODEL, Classifier
 from bot.config import PROJECT_ROOT
 from bot.evaluation import load_set, write_results_section
-from bot.servers import hotline_servers, stock_rasa_server
+from testsupport.servers import hotline_servers, stock_rasa_server
 
 
 def percentile(values: List[float], share: float) -> float:
@@ -39,7 +39,7 @@ def messages() -> List[str]:
 def classify_throughput(texts: List[str]) -> Dict[str, float]:
     """Messages/s one at a time (as a conversation turn parses) and in batches of 32 (as
     ``hotline classify`` reads piped input), after loading."""
-    from bot.cli import CLASSIFY_BATCH
+    from hotline.cli import CLASSIFY_BATCH
 
     started = time.perf_counter()
     classifier = Classifier(DEFAULT_MODEL)
@@ -111,8 +111,13 @@ def render(classify: Dict[str, float], encoding: Dict[str, float], ours: Dict[st
             "",
             "| assistant | requests | p50 (ms) | p95 (ms) | mean (ms) |",
             "|---|---|---|---|---|",
-            f"| this help line (Rasa + actions + SQLite tracker store) | {ours['requests']} | {ours['p50_ms']:.1f} | {ours['p95_ms']:.1f} | {ours['mean_ms']:.1f} |",
-            f"| stock `rasa init` assistant (in-memory tracker store) | {stock['requests']} | {stock['p50_ms']:.1f} | {stock['p95_ms']:.1f} | {stock['mean_ms']:.1f} |",
+            *(
+                f"| {name} | {row['requests']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['mean_ms']:.1f} |"
+                for name, row in (
+                    ("this help line (Rasa + actions + SQLite tracker store)", ours),
+                    ("stock `rasa init` assistant (in-memory tracker store)", stock),
+                )
+            ),
         ]
     )
 

@@ -30,10 +30,10 @@ from typing import Dict, List, Optional, Set, Tuple
 import aiohttp
 import pyotp
 
-from bot.console import accounts
 from bot.crypto import Sealer, new_master_key
 from bot.escalation import HandoffSummary, escalate
-from bot.servers import console_server
+from console import accounts
+from testsupport.servers import console_server
 
 QUEUED = 1000
 COUNSELORS = 20
@@ -257,7 +257,7 @@ def render(rows: Dict[str, Dict[str, float]]) -> str:
 def main() -> int:
     from bot.config import PROJECT_ROOT
     from bot.evaluation import write_results_section
-    from bot.testing.postgres import binaries, running_postgres
+    from testsupport.postgres import binaries, running_postgres
 
     rows: Dict[str, Dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:

@@ -22,9 +22,9 @@ from typing import Dict, List
 import aiohttp
 
 from bot.classify import DEFAULT_MODEL
-from bot.servers import hotline_servers
-from bot.testing.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, signed_webhook
-from bot.testing.twilio_emulator import BackgroundEmulator, running_emulator
+from testsupport.servers import hotline_servers
+from testsupport.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, signed_webhook
+from testsupport.twilio_emulator import BackgroundEmulator, running_emulator
 
 SENDERS = 200
 CONCURRENCY = 16

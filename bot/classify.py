@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from bot.config import PROJECT_ROOT
+from bot.errors import InputLineError
 from bot.safety import is_help_keyword
 
 PUBLIC_INTENTS = (
@@ -125,10 +126,6 @@ class Classifier:
 
     def classify_many(self, texts: Sequence[str]) -> List[Dict[str, Any]]:
         return [to_contract(text, parse) for text, parse in zip(texts, self.parse_many(texts))]
-
-
-class InputLineError(ValueError):
-    """A JSON input line that has no ``text`` string."""
 
 
 def read_messages(lines: Iterable[str]) -> Iterator[str | InputLineError]:

@@ -5,7 +5,11 @@
     ├── CatalogError         a response catalog is missing a key or is malformed
     ├── KnowledgeBaseError   a knowledge-base file breaks its schema
     ├── AccountError         a console account cannot be created or changed as asked
-    └── AuditError           an audit entry was refused (its detail is not plain, personal-data-free data)
+    ├── AuditError           an audit entry was refused (its detail is not plain, personal-data-free data)
+    ├── InputLineError       a `hotline classify` input line is JSON without a ``text`` string
+    ├── DeliveryError        the messaging provider did not accept a message (``final``: retrying cannot help)
+    └── ActionServerUnavailable
+                             the action server does not answer; the message waits in the inbox
 
 Messages name settings, files and keys; never a person's message text or phone number.
 """
@@ -33,3 +37,22 @@ class AccountError(HotlineError):
 
 class AuditError(HotlineError):
     """An audit entry was refused: fields too long, or a detail that is not plain data or looks personal."""
+
+
+class InputLineError(HotlineError, ValueError):
+    """A JSON input line of ``hotline classify`` that has no ``text`` string."""
+
+
+class DeliveryError(HotlineError):
+    """The messaging provider did not accept a message. ``final`` is True when retrying cannot help."""
+
+    def __init__(self, reason: str, final: bool, attempts: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.final = final
+        self.attempts = attempts
+
+
+class ActionServerUnavailable(HotlineError, RuntimeError):
+    """The action server does not answer: a turn now would lose its answer (Rasa drops the events
+    of an action that fails), so the message waits in the inbox and is tried again."""

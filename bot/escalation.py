@@ -1,8 +1,8 @@
 """Escalation: the one way a conversation is handed to a human counselor.
 
 :func:`escalate` records (or raises the priority of) the open request for a conversation, with
-language, jurisdiction and a handoff summary; :func:`erase_conversation` removes every record of
-a conversation. ``bot.handoff_queue`` moves the rows through the queue.
+language, jurisdiction and a handoff summary. ``bot.handoff_queue`` moves the rows through the
+queue; ``bot.erasure`` deletes them with the rest of a conversation.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any, Dict, List, Optional
-
 
 from bot.handoff_queue import QUEUED, open_row
 from bot.storage.db import new_session
@@ -112,11 +111,3 @@ def open_escalation(database_url: str, conversation_id: str) -> Optional[Escalat
     """The conversation's open request for a counselor, if there is one."""
     with new_session(database_url) as session:
         return open_row(session, conversation_id)
-
-
-def erase_conversation(database_url: str, conversation_id: str) -> int:
-    """Delete every escalation record of a conversation; returns how many rows went."""
-    with new_session(database_url) as session:
-        rows = session.query(Escalation).filter(Escalation.conversation_id == conversation_id).delete()
-        session.commit()
-        return int(rows)

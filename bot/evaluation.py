@@ -68,8 +68,14 @@ class Bars:
                 found.append(f"danger recall {scores.danger_recall:.3f} < {self.min_zero_shot_danger_recall} ({scores.danger_missed} missed)")
             return found
         checks = [
-            (scores.danger_recall >= self.min_danger_recall, f"danger recall {scores.danger_recall:.3f} < {self.min_danger_recall} ({scores.danger_missed} missed)"),
-            (scores.danger_false_positive_rate <= self.max_danger_false_positive_rate, f"danger false-positive rate {scores.danger_false_positive_rate:.3f} > {self.max_danger_false_positive_rate}"),
+            (
+                scores.danger_recall >= self.min_danger_recall,
+                f"danger recall {scores.danger_recall:.3f} < {self.min_danger_recall} ({scores.danger_missed} missed)",
+            ),
+            (
+                scores.danger_false_positive_rate <= self.max_danger_false_positive_rate,
+                f"danger false-positive rate {scores.danger_false_positive_rate:.3f} > {self.max_danger_false_positive_rate}",
+            ),
             (scores.intent_accuracy >= self.min_intent_accuracy, f"intent accuracy {scores.intent_accuracy:.3f} < {self.min_intent_accuracy}"),
             (scores.indicator_micro_f1 >= self.min_indicator_f1, f"indicator micro-F1 {scores.indicator_micro_f1:.3f} < {self.min_indicator_f1}"),
             (scores.language_id_accuracy >= self.min_language_id, f"language-ID accuracy {scores.language_id_accuracy:.3f} < {self.min_language_id}"),

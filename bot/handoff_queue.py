@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, func, or_, select, update
@@ -33,7 +34,19 @@ from sqlalchemy.orm import Session
 from bot.storage.db import new_session
 from bot.storage.models import Escalation, utcnow
 
-QUEUED, WITH_COUNSELOR, CLOSED, RETURNED = "queued", "with_counselor", "closed", "returned"
+
+class QueueState(str, Enum):
+    """Where a request for a counselor is. The ``handoff`` slot of a conversation holds the same
+    names while it is open (queued, then with_counselor)."""
+
+    QUEUED = "queued"
+    WITH_COUNSELOR = "with_counselor"
+    CLOSED = "closed"
+    RETURNED = "returned"  # to the bot, by the counselor
+
+
+# As stored in the ``escalations.status`` column (plain strings for every database driver).
+QUEUED, WITH_COUNSELOR, CLOSED, RETURNED = (state.value for state in QueueState)
 OPEN_STATUSES = (QUEUED, WITH_COUNSELOR)
 RATE_WINDOW = timedelta(hours=1)
 MIN_CLAIMS_FOR_ESTIMATE = 2

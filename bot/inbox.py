@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.crypto import Sealer
@@ -39,12 +40,20 @@ class Inbound:
     media: List[Dict[str, str]]
 
 
+class DeliveryBlock(str, Enum):
+    """Why a reply may not go out now: a code, stored with the reply; the console words it."""
+
+    NO_ADDRESS = "no_address"  # the person erased their data, or never wrote on a reply channel
+    OPTED_OUT = "opted_out"  # the person replied STOP
+    WHATSAPP_WINDOW_CLOSED = "whatsapp_window_closed"  # more than 24 hours since their last message
+
+
 @dataclass(frozen=True)
 class OutboundResult:
     """What became of a counselor's message: the stored parts, and why it was not sent (or None)."""
 
     ids: List[int]
-    blocked: Optional[str]
+    blocked: Optional[DeliveryBlock]
 
 
 @dataclass(frozen=True)
@@ -200,7 +209,7 @@ class MessageStore:
         with new_session(self._url) as session:
             address = session.get(ChannelAddress, conversation_key)
         if address is None:
-            return OutboundResult([], "the person erased their data or never wrote on a reply channel")
+            return OutboundResult([], DeliveryBlock.NO_ADDRESS)
         blocked = self.may_send(conversation_key, address.channel)
         if address.channel == "sms":
             parts = split_for_sms(text)
@@ -220,7 +229,7 @@ class MessageStore:
                     body_sealed=self._sealer.seal(part),
                     status=status,
                     attempts=0,
-                    last_error=blocked,
+                    last_error=blocked.value if blocked else None,
                     author=author,
                     counselor_id=counselor_id,
                 )
@@ -310,8 +319,8 @@ class MessageStore:
     def mark_failed(self, outbound_id: int, error: str, attempts: int) -> None:
         self._set(outbound_id, status="failed", last_error=error[:255], attempts=attempts)
 
-    def mark_suppressed(self, outbound_id: int, reason: str) -> None:
-        self._set(outbound_id, status="suppressed", last_error=reason[:255])
+    def mark_suppressed(self, outbound_id: int, reason: DeliveryBlock) -> None:
+        self._set(outbound_id, status="suppressed", last_error=reason.value)
 
     def delivery_states(self, outbound_ids: Sequence[int]) -> Dict[int, Tuple[str, Optional[str]]]:
         """Status and last error of these replies (what a counselor watching the transcript sees change)."""
@@ -385,25 +394,14 @@ class MessageStore:
             )
             session.commit()
 
-    def may_send(self, conversation_key: str, channel: str, now: Optional[datetime] = None) -> Optional[str]:
+    def may_send(self, conversation_key: str, channel: str, now: Optional[datetime] = None) -> Optional[DeliveryBlock]:
         """None when a message may go to this conversation now, else the reason it may not."""
         with new_session(self._url) as session:
             address = session.get(ChannelAddress, conversation_key)
             if address is None:
-                return "no address on record"
+                return DeliveryBlock.NO_ADDRESS
             if address.opted_out:
-                return "the person replied STOP"
+                return DeliveryBlock.OPTED_OUT
             if channel == "whatsapp" and (now or utcnow()) - address.last_inbound_at > WHATSAPP_REPLY_WINDOW:
-                return "outside WhatsApp's 24-hour reply window"
+                return DeliveryBlock.WHATSAPP_WINDOW_CLOSED
             return None
-
-
-
-def erase_channel_data(database_url: str, conversation_key: str) -> int:
-    """Delete every stored message and the address of a conversation (erasure on request)."""
-    removed = 0
-    with new_session(database_url) as session:
-        for table in (InboundMessage, OutboundMessage, ChannelAddress):
-            removed += session.execute(delete(table).where(table.conversation_key == conversation_key)).rowcount
-        session.commit()
-    return removed

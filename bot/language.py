@@ -219,7 +219,7 @@ def conversation_language(
     """
     configured = tuple(configured)
     if asked_for in configured:
-        return asked_for  # type: ignore[return-value]
+        return asked_for
     if current not in configured:
         if detection.language in configured and detection.confidence >= FIRST_MESSAGE_MIN_CONFIDENCE:
             return detection.language
@@ -231,4 +231,4 @@ def conversation_language(
         and long_enough(text)
     ):
         return detection.language
-    return current  # type: ignore[return-value]
+    return current

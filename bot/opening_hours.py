@@ -72,7 +72,7 @@ def _schedule(name: str, entry: Mapping, path: Path) -> Schedule:
             match = RANGE.match(str(text).strip())
             if not match:
                 raise ConfigError(f"{where}: {text!r} is not a range like '09:00-17:30'")
-            start, end = _minutes(*match.group(1, 2), where), _minutes(*match.group(3, 4), where)
+            start, end = _minutes(match.group(1), match.group(2), where), _minutes(match.group(3), match.group(4), where)
             if end <= start:
                 raise ConfigError(f"{where}: {text!r} ends before it starts")
             parsed.append((start, end))

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from bot.errors import ActionServerUnavailable
 from bot.inbox import Inbound
 
 
@@ -35,11 +36,6 @@ async def replies_already_saved(app, inbound: Inbound) -> Optional[List[str]]:
                     replies.append(later.text)
             return replies
     return None
-
-
-class ActionServerUnavailable(RuntimeError):
-    """The action server does not answer: a turn now would lose its answer (Rasa drops the events
-    of an action that fails), so the message waits in the inbox and is tried again."""
 
 
 HEALTH_TIMEOUT_SECONDS = 3.0

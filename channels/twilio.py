@@ -8,7 +8,7 @@ Webhook ``POST /webhooks/twilio/webhook``:
    the same ``MessageSid`` is acknowledged and dropped. Then Twilio gets an empty TwiML answer.
 3. The bot's turn runs after the answer; its replies are stored in the outbox together with
    marking the message processed, then sent (SMS parts cut between sentences or words,
-   WhatsApp up to 1600 characters) through ``bot.twilio_api`` with retries.
+   WhatsApp up to 1600 characters) through ``channels.twilio_api`` with retries.
 Messages never completed are found by the inbox watcher (every ``INBOX_POLL_SECONDS``): those a
 separate receiver process committed (``channels.twilio_receiver``: the production entry point,
 whose answers never wait on the model), those a crash interrupted (if Rasa had already saved the
@@ -34,13 +34,14 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.config import Settings, load_settings
-from channels.turns import TurnBook, take_turn
 from bot.crypto import Sealer
+from bot.errors import DeliveryError
 from bot.inbox import Inbound, MessageStore
 from bot.numbers import HotlineNumber, load_numbers, lookup
 from bot.sms import split_for_sms, split_for_whatsapp, turn_text
 from bot.text import fold
-from bot.twilio_api import DeliveryError, TwilioClient
+from channels.turns import TurnBook, take_turn
+from channels.twilio_api import TwilioClient
 
 logger = logging.getLogger(__name__)
 

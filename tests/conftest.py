@@ -35,7 +35,7 @@ def postgres_server() -> Iterator[str]:
     Skipped only where PostgreSQL is not installed and ``HOTLINE_TEST_POSTGRES`` is not
     ``required`` (``make test`` sets it, so CI can never skip these tests silently).
     """
-    from bot.testing.postgres import binaries, running_postgres
+    from testsupport.postgres import binaries, running_postgres
 
     if binaries() is None:
         if os.environ.get("HOTLINE_TEST_POSTGRES") == "required":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.classify import DEFAULT_MODEL, InputLineError, PUBLIC_INTENTS, read_messages, to_contract
+from bot.classify import DEFAULT_MODEL, PUBLIC_INTENTS, InputLineError, read_messages, to_contract
 
 CONTRACT_KEYS = {"text", "language", "intent", "intent_confidence", "indicators", "danger", "concern", "wants_human"}
 

@@ -8,8 +8,8 @@ import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pyotp
@@ -18,13 +18,13 @@ import requests
 import sqlalchemy as sa
 
 from bot import handoff_queue
-from bot.console import accounts
 from bot.crypto import Sealer, new_master_key
 from bot.escalation import HandoffSummary, escalate
 from bot.inbox import MessageStore
-from bot.servers import console_server
 from bot.storage.db import engine_for
 from bot.storage.models import utcnow
+from console import accounts
+from testsupport.servers import console_server
 
 PASSWORD = "correct horse battery staple"
 
@@ -222,7 +222,7 @@ def test_two_counselors_clicking_take_at_once_exactly_one_gets_it(line: Dict) ->
         start = threading.Barrier(2)
         outcomes: List[str] = []
 
-        def take(browser: Browser) -> None:
+        def take(browser: Browser, start: threading.Barrier = start, outcomes: List[str] = outcomes, escalation: int = escalation) -> None:
             start.wait()
             outcomes.append(browser.post(f"/console/conversations/{escalation}/claim").headers["Location"])
 
@@ -234,10 +234,38 @@ def test_two_counselors_clicking_take_at_once_exactly_one_gets_it(line: Dict) ->
         assert sorted(outcomes) == sorted([f"/console/conversations/{escalation}", "/console/queue?notice=taken"])
 
 
+def test_the_counselor_erases_a_conversation_when_the_person_asks_and_nothing_of_it_remains(line: Dict) -> None:
+    mia, noa = signed_in(line, "mia"), signed_in(line, "noa")
+    escalation = person(line, "sms", "+15550177777", "please delete everything i told you")
+    keep = person(line, "sms", "+15550188888", "i need help with my passport")
+    for conversation in (escalation, keep):
+        assert mia.post(f"/console/conversations/{conversation}/claim").status_code == 303
+        assert mia.post(f"/console/conversations/{conversation}/notes", {"text": "Asked about her passport."}).status_code == 303
+    key = handoff_queue.get(line["url"], escalation).conversation_id
+
+    assert "Erase at the person" in mia.get(f"/console/conversations/{escalation}").text
+    assert noa.post(f"/console/conversations/{escalation}/erase", {"confirm": "erase"}).status_code == 403  # not hers
+    refused = mia.post(f"/console/conversations/{escalation}/erase", {"confirm": "yes"})
+    assert refused.status_code == 400 and handoff_queue.get(line["url"], escalation) is not None
+    erased = mia.post(f"/console/conversations/{escalation}/erase", {"confirm": "Erase"})
+    assert erased.status_code == 303 and erased.headers["Location"] == "/console/queue?notice=erased"
+
+    assert handoff_queue.get(line["url"], escalation) is None
+    assert line["store"].transcript(key, 0, 0) == []
+    with engine_for(line["url"]).connect() as connection:
+        notes = dict(connection.execute(sa.text("SELECT escalation_id, COUNT(*) FROM case_notes GROUP BY escalation_id")).all())
+        addresses = connection.execute(sa.text("SELECT COUNT(*) FROM channel_addresses WHERE conversation_key = :k"), {"k": key}).scalar_one()
+        audited = connection.execute(
+            sa.text("SELECT action FROM audit_log WHERE target = :t ORDER BY id DESC LIMIT 1"), {"t": f"escalation:{escalation}"}).scalar_one()
+    assert escalation not in notes and notes.get(keep) == 1  # the other conversation keeps its note
+    assert addresses == 0 and audited == "conversation.erase"
+    assert mia.get(f"/console/conversations/{keep}").status_code == 200
+
+
 def test_every_opening_and_action_is_audited_and_tampering_is_detected(line: Dict, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.audit import verify
-    from bot.cli import main
     from bot.config import load_settings
+    from hotline.cli import main
 
     ana = signed_in(line, "hana")
     escalation = person(line, "web", "e" * 32, "help")

@@ -11,15 +11,15 @@ import pytest
 import sqlalchemy as sa
 
 from bot import audit
-from bot.cli import main
 from bot.config import load_settings
-from bot.console import accounts
-from bot.console.accounts import SIGN_IN_FAILED, AuthResult
-from bot.console.permissions import RULES_FILE, Permission, allowed, load_rules
 from bot.crypto import Sealer, new_master_key
 from bot.errors import AccountError, AuditError, ConfigError
 from bot.storage.db import engine_for, new_session
 from bot.storage.models import ConsoleSession, Counselor
+from console import accounts
+from console.accounts import SIGN_IN_FAILED, AuthResult
+from console.permissions import RULES_FILE, Permission, allowed, load_rules
+from hotline.cli import main
 
 T0 = datetime(2025, 3, 1, 9, 0, 0)
 STRONG = "correct horse battery staple"

@@ -16,11 +16,11 @@ from playwright.sync_api import expect
 
 from bot import handoff_queue
 from bot.config import PROJECT_ROOT
-from bot.console import accounts
 from bot.crypto import Sealer
-from bot.servers import RunningServers, hotline_servers
-from bot.testing.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, post_webhook
-from bot.testing.twilio_emulator import BackgroundEmulator, running_emulator
+from console import accounts
+from testsupport.servers import RunningServers, hotline_servers
+from testsupport.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, post_webhook
+from testsupport.twilio_emulator import BackgroundEmulator, running_emulator
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
 AUTH_TOKEN = "console-token-" + uuid.uuid4().hex

@@ -15,8 +15,8 @@ import pytest
 
 from bot.chat import send
 from bot.config import PROJECT_ROOT
-from bot.servers import RunningServers, hotline_servers
 from bot.sms import MAX_SEGMENTS_PER_TURN, turn_segments
+from testsupport.servers import RunningServers, hotline_servers
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
 pytestmark = [

@@ -6,7 +6,7 @@ import asyncio
 
 import sqlalchemy as sa
 
-from bot.escalation import HandoffSummary, Priority, erase_conversation, escalate, open_escalation, priority_for
+from bot.escalation import HandoffSummary, Priority, escalate, open_escalation, priority_for
 from bot.storage.db import engine_for
 
 
@@ -35,14 +35,6 @@ def test_a_conversation_has_one_open_request_whose_priority_only_rises(database_
     record = open_escalation(database_url, "c1")
     assert record.priority == Priority.EMERGENCY and record.reason == "emergency" and record.jurisdiction == "US"
     assert record.created_at == first.created_at  # keeps its place in the queue
-
-
-def test_erasure_removes_every_record_of_that_conversation_only(database_url: str) -> None:
-    for conversation in ("keep", "erase"):
-        escalate(database_url, conversation, reason="requested", language="en", jurisdiction=None, summary=HandoffSummary(), requested=True)
-    assert erase_conversation(database_url, "erase") == 1
-    assert open_escalation(database_url, "erase") is None
-    assert open_escalation(database_url, "keep") is not None
 
 
 def test_tracker_store_erases_a_conversation_when_asked(database_url: str) -> None:

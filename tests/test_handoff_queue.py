@@ -71,7 +71,7 @@ def test_two_counselors_claiming_at_once_exactly_one_gets_it(any_database_url: s
         start = threading.Barrier(2)
         winners: List[int] = []
 
-        def click(counselor: int) -> None:
+        def click(counselor: int, start: threading.Barrier = start, winners: List[int] = winners, escalation_id: int = escalation_id) -> None:
             start.wait()
             if handoff_queue.claim(url, escalation_id, counselor):
                 winners.append(counselor)

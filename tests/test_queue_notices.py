@@ -12,7 +12,7 @@ from bot.config import load_settings
 from bot.crypto import Sealer, new_master_key
 from bot.dialogue.nlg import Notices
 from bot.escalation import HandoffSummary, escalate
-from bot.inbox import MessageStore
+from bot.inbox import DeliveryBlock, MessageStore
 from bot.opening_hours import Schedule
 from bot.queue_notices import sweep
 from bot.storage.db import engine_for
@@ -56,15 +56,15 @@ def test_outside_whatsapps_window_or_after_stop_nothing_is_sent_and_the_counselo
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE channel_addresses SET last_inbound_at = :t"), {"t": utcnow() - timedelta(hours=25)})
     result = store.queue_outbound(whatsapp, "Are you still there?", "counselor", 3)
-    assert "24-hour" in result.blocked
+    assert result.blocked is DeliveryBlock.WHATSAPP_WINDOW_CLOSED
     assert store.pending_from_people(("whatsapp",)) == []
     [entry] = [e for e in store.transcript(whatsapp, 0, 0, unsent=True) if e["kind"] == "counselor"]
-    assert entry["status"] == "suppressed" and "24-hour" in entry["error"]
+    assert entry["status"] == "suppressed" and entry["error"] == DeliveryBlock.WHATSAPP_WINDOW_CLOSED.value
     assert [e for e in store.transcript(whatsapp, 0, 0) if e["kind"] == "counselor"] == []  # never shown as sent
 
     sms = person_writes(store, "sms", "+15550133333")
     store.set_opted_out(sms, True)
-    assert "STOP" in store.queue_outbound(sms, "Hello?", "counselor", 3).blocked
+    assert store.queue_outbound(sms, "Hello?", "counselor", 3).blocked is DeliveryBlock.OPTED_OUT
 
 
 def test_a_silent_person_is_closed_with_a_notice_but_someone_waiting_in_the_queue_never_is(

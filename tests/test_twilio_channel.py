@@ -13,9 +13,9 @@ from typing import Iterator, List
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.servers import RunningServers, hotline_servers
-from bot.testing.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, new_sid, post_webhook
-from bot.testing.twilio_emulator import BackgroundEmulator, running_emulator
+from testsupport.servers import RunningServers, hotline_servers
+from testsupport.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, new_sid, post_webhook
+from testsupport.twilio_emulator import BackgroundEmulator, running_emulator
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
 AUTH_TOKEN = "test-token-" + uuid.uuid4().hex

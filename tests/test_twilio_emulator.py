@@ -1,4 +1,4 @@
-"""The local Twilio emulator and the signed-webhook test client (bot.testing)."""
+"""The local Twilio emulator and the signed-webhook test client (testsupport)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl, urlencode
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.testing.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, post_webhook, signed_webhook
-from bot.testing.twilio_emulator import BackgroundEmulator, num_segments, running_emulator
+from testsupport.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, post_webhook, signed_webhook
+from testsupport.twilio_emulator import BackgroundEmulator, num_segments, running_emulator
 
 TOKEN = "emulator-test-token"
 SID_PATTERN = re.compile(r"^SM[0-9a-f]{32}$")

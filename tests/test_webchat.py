@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.config import PROJECT_ROOT
-from bot.servers import RunningServers, hotline_servers
+from testsupport.servers import RunningServers, hotline_servers
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
 pytestmark = [

@@ -55,7 +55,7 @@ class CatalogNLG(NaturalLanguageGenerator):
         values["languages"] = " / ".join(
             self.catalogs.template(language, f"language_{code}") or code for code in self.settings.languages
         )
-        values.update({k: v for k, v in kwargs.items() if isinstance(v, (str, int, float))})
+        values.update({k: str(v) for k, v in kwargs.items() if isinstance(v, (str, int, float))})
         text = self.catalogs.render(language, utter_action, values)
         if text is None:
             logger.error("No response named '%s' in any catalog.", utter_action)

@@ -54,12 +54,11 @@ def safety_action(tracker: DialogueStateTracker) -> Optional[str]:
         return None
     if message.parse_data.get("danger"):
         return ACTION_EMERGENCY
-    if tracker.get_slot(HANDOFF_SLOT) and not tracker.get_slot(DELETE_PENDING_SLOT):
-        if (message.intent or {}).get("name") not in HANDOFF_PASS_THROUGH_INTENTS:
-            return ACTION_HANDOFF_TURN
-    if tracker.get_slot(WRITTEN_LANGUAGE_SLOT) and not tracker.get_slot(DELETE_PENDING_SLOT):
-        if (message.intent or {}).get("name") not in HANDOFF_PASS_THROUGH_INTENTS:
-            return ACTION_OTHER_LANGUAGE
+    passes_through = tracker.get_slot(DELETE_PENDING_SLOT) or (message.intent or {}).get("name") in HANDOFF_PASS_THROUGH_INTENTS
+    if tracker.get_slot(HANDOFF_SLOT) and not passes_through:
+        return ACTION_HANDOFF_TURN
+    if tracker.get_slot(WRITTEN_LANGUAGE_SLOT) and not passes_through:
+        return ACTION_OTHER_LANGUAGE
     return None
 
 

@@ -80,7 +80,7 @@ def example_labels(message: Message) -> Tuple[List[str], bool]:
 
 def embeddings_of(messages: Sequence[Message]) -> np.ndarray:
     """The sentence embedding of each message: the featurizer's, else computed here."""
-    found = [sentence_embedding(message) for message in messages]
+    found: List[Optional[np.ndarray]] = [sentence_embedding(message) for message in messages]
     missing = [index for index, vector in enumerate(found) if vector is None]
     if missing:
         computed = encoder.embed([messages[index].get(TEXT) or "" for index in missing])
@@ -88,7 +88,7 @@ def embeddings_of(messages: Sequence[Message]) -> np.ndarray:
             found[index] = vector
     if not found:
         return np.zeros((0, encoder.DIMENSIONS), dtype=np.float32)
-    return np.vstack(found).astype(np.float32)
+    return np.vstack([vector for vector in found if vector is not None]).astype(np.float32)
 
 
 def trained_languages_of(examples: Sequence[Message], languages: Optional[Sequence[str]] = None) -> List[str]:
@@ -292,7 +292,7 @@ class IndicatorDetector(GraphComponent):
             if hit.label not in cues or (hit.end - hit.start) > (cues[hit.label][1] - cues[hit.label][0]):
                 cues[hit.label] = (hit.start, hit.end)
 
-        indicators = []
+        indicators: List[Dict[str, Any]] = []
         cue_weight = float(self._config["cue_weight"])
         for key in INDICATOR_KEYS:
             probability = float(probabilities.get(key, 0.0))

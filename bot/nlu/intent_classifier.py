@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.indicators import embeddings_of, trained_languages_of
-from bot.nlu.message_model import ModelSettings, TextFeatures, logistic
+from bot.nlu.message_model import ModelSettings, TextFeatures, fit_all, jobs_for, logistic
 from bot.text import fold
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,9 @@ class SentenceIntentClassifier(GraphComponent):
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext, **kwargs: Any) -> "SentenceIntentClassifier":
+    def load(
+        cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext, **kwargs: Any
+    ) -> "SentenceIntentClassifier":
         import joblib
 
         try:
@@ -76,10 +78,14 @@ class SentenceIntentClassifier(GraphComponent):
         folded = [fold(example.get(TEXT)) for example in examples]
         features = TextFeatures.fit(folded, float(self._config["dense_weight"]))
         embeddings = embeddings_of(examples)
+        classifier, any_language = fit_all(
+            [(logistic(settings), features.transform(folded, embeddings), intents), (logistic(settings), embeddings, intents)],
+            jobs_for(settings),
+        )
         self._model = {
             "features": features,
-            "classifier": logistic(settings).fit(features.transform(folded, embeddings), intents),
-            "any_language": logistic(settings).fit(embeddings, intents),
+            "classifier": classifier,
+            "any_language": any_language,
             "trained_languages": trained_languages_of(examples),
         }
         with self._storage.write_to(self._resource) as directory:

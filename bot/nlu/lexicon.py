@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 
 import yaml
 
@@ -44,7 +44,7 @@ class CueLexicon:
     def __init__(self, languages: Iterable[str], directory: Path = LEXICON_DIR) -> None:
         from spacy.matcher import Matcher
 
-        self._pipelines: List[Tuple[str, object, Matcher]] = []
+        self._pipelines: List[Tuple[str, Any, Matcher]] = []
         for language in languages:
             path = Path(directory) / f"{language}.yml"
             if not path.exists():

@@ -17,8 +17,9 @@ message is a concern: raised for a counselor's attention without the emergency s
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -39,6 +40,9 @@ class ModelSettings:
     danger_recall: float = 0.98
     concern_recall: float = 0.995
     folds: int = 5
+    # Worker processes for the independent fits (cross-validation folds, one-vs-rest indicators);
+    # 0 means one per CPU. The models are the same whatever the number (up to float rounding).
+    training_jobs: int = 0
     # Cross-validated thresholds are never set above these: a danger example the training data
     # does not resemble must still be found.
     danger_threshold_cap: float = 0.5
@@ -130,6 +134,28 @@ def logistic(settings: ModelSettings) -> Any:
     return LogisticRegression(C=settings.c, class_weight="balanced", max_iter=3000, random_state=settings.random_seed)
 
 
+def jobs_for(settings: ModelSettings) -> int:
+    """How many worker processes the independent fits use."""
+    return settings.training_jobs if settings.training_jobs > 0 else max(1, os.cpu_count() or 1)
+
+
+def _fitted(model: Any, features: Any, labels: Any) -> Any:
+    return model.fit(features, labels)
+
+
+def fit_all(tasks: Sequence[Tuple[Any, Any, Any]], jobs: int) -> List[Any]:
+    """Fit each ``(model, features, labels)``, in ``jobs`` processes; the models in the same order.
+
+    Training is the longest step of ``rasa train`` as languages are added, and these fits do not
+    depend on each other, so they share the machine's cores.
+    """
+    if jobs <= 1 or len(tasks) <= 1:
+        return [_fitted(*task) for task in tasks]
+    from joblib import Parallel, delayed
+
+    return list(Parallel(n_jobs=min(jobs, len(tasks)))(delayed(_fitted)(*task) for task in tasks))
+
+
 def recall_threshold(scores: np.ndarray, positive: np.ndarray, recall: float, cap: float) -> float:
     """The highest threshold at which ``scores`` still find ``recall`` of the positives (capped)."""
     positives = np.sort(scores[positive.astype(bool)])
@@ -139,20 +165,33 @@ def recall_threshold(scores: np.ndarray, positive: np.ndarray, recall: float, ca
     return float(min(positives[allowed_misses], cap))
 
 
-def out_of_fold_scores(features: Any, labels: np.ndarray, settings: ModelSettings) -> np.ndarray:
-    """Each training example's danger score from a model that did not see it."""
+def out_of_fold_tasks(features: Any, labels: np.ndarray, settings: ModelSettings) -> List[Tuple[Any, Any, Any, Any]]:
+    """One ``(model, train features, train labels, held-out index)`` per cross-validation fold."""
     from sklearn.model_selection import StratifiedKFold
 
     folds = StratifiedKFold(n_splits=settings.folds, shuffle=True, random_state=settings.random_seed)
-    scores = np.zeros(len(labels))
-    for train_index, test_index in folds.split(np.zeros(len(labels)), labels):
-        model = logistic(settings).fit(features[train_index], labels[train_index])
-        scores[test_index] = model.predict_proba(features[test_index])[:, 1]
+    return [
+        (logistic(settings), features[train_index], labels[train_index], test_index)
+        for train_index, test_index in folds.split(np.zeros(len(labels)), labels)
+    ]
+
+
+def out_of_fold_scores(features: Any, labels: np.ndarray, settings: ModelSettings) -> np.ndarray:
+    """Each training example's danger score from a model that did not see it."""
+    tasks = out_of_fold_tasks(features, labels, settings)
+    fitted = fit_all([task[:3] for task in tasks], jobs_for(settings))
+    return _scores_of(fitted, tasks, features, len(labels))
+
+
+def _scores_of(fitted: Sequence[Any], tasks: Sequence[Tuple[Any, Any, Any, Any]], features: Any, count: int) -> np.ndarray:
+    scores = np.zeros(count)
+    for model, task in zip(fitted, tasks):
+        held_out = task[3]
+        scores[held_out] = model.predict_proba(features[held_out])[:, 1]
     return scores
 
 
-def _thresholds(features: Any, danger: np.ndarray, settings: ModelSettings) -> Thresholds:
-    scores = out_of_fold_scores(features, danger, settings)
+def _thresholds(scores: np.ndarray, danger: np.ndarray, settings: ModelSettings) -> Thresholds:
     return Thresholds(
         danger=recall_threshold(scores, danger, settings.danger_recall, settings.danger_threshold_cap),
         concern=recall_threshold(scores, danger, settings.concern_recall, settings.concern_threshold_cap),
@@ -178,19 +217,30 @@ def train(
         danger_any_language=None,
     )
     features = model.features(folded, embeddings)
+    jobs = jobs_for(settings)
 
     targets = np.array([[1 if key in row else 0 for key in indicator_keys] for row in indicator_rows])
     present = [i for i, key in enumerate(indicator_keys) if 0 < targets[:, i].sum() < len(targets)]
     if present:
         model.indicator_labels = [indicator_keys[i] for i in present]
-        model.indicators = OneVsRestClassifier(logistic(settings)).fit(features, targets[:, present])
+        model.indicators = OneVsRestClassifier(logistic(settings), n_jobs=jobs).fit(features, targets[:, present])
 
     danger_labels = np.asarray(danger, dtype=int)
     if 0 < danger_labels.sum() < len(danger_labels):
-        model.danger = logistic(settings).fit(features, danger_labels)
-        model.danger_any_language = logistic(settings).fit(embeddings, danger_labels)
+        # Both danger models and every cross-validation fold of each, fitted side by side.
+        folds_all = out_of_fold_tasks(features, danger_labels, settings)
+        folds_embedding = out_of_fold_tasks(embeddings, danger_labels, settings)
+        fitted = fit_all(
+            [(logistic(settings), features, danger_labels), (logistic(settings), embeddings, danger_labels)]
+            + [task[:3] for task in folds_all + folds_embedding],
+            jobs,
+        )
+        model.danger, model.danger_any_language = fitted[0], fitted[1]
+        fitted_all, fitted_embedding = fitted[2 : 2 + len(folds_all)], fitted[2 + len(folds_all) :]
         model.thresholds = {
-            "trained": _thresholds(features, danger_labels, settings),
-            "any_language": _thresholds(embeddings, danger_labels, settings),
+            "trained": _thresholds(_scores_of(fitted_all, folds_all, features, len(danger_labels)), danger_labels, settings),
+            "any_language": _thresholds(
+                _scores_of(fitted_embedding, folds_embedding, embeddings, len(danger_labels)), danger_labels, settings
+            ),
         }
     return model

@@ -25,6 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.text import character_pieces, is_unspaced
 
+
 def split_unspaced(token: Token) -> List[Token]:
     """``token`` cut into single characters (with their marks) where its script has no spaces."""
     if not any(is_unspaced(char) for char in token.text):

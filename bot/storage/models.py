@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base
 
-Base = declarative_base()
+if TYPE_CHECKING:  # SQLAlchemy 1.4 types its declarative base only through its mypy plugin
+
+    class Base:
+        metadata: sa.MetaData
+        __table__: sa.Table
+
+        def __init__(self, **columns: Any) -> None: ...
+
+else:
+    Base = declarative_base()
 
 
 def utcnow() -> datetime:
@@ -26,7 +36,7 @@ class Escalation(Base):
     id = sa.Column(sa.Integer, primary_key=True)
     conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
     channel = sa.Column(sa.String(32), nullable=False, default="unknown")
-    status = sa.Column(sa.String(16), nullable=False, default="queued", index=True)
+    status = sa.Column(sa.String(16), nullable=False, default="queued", index=True)  # bot.handoff_queue.QueueState
     priority = sa.Column(sa.Integer, nullable=False)
     reason = sa.Column(sa.String(32), nullable=False)
     language = sa.Column(sa.String(8), nullable=False)
@@ -48,7 +58,7 @@ class Escalation(Base):
 
 
 class Counselor(Base):
-    """A console account. ``role`` is one of the roles in ``bot/console/permissions.yml``;
+    """A console account. ``role`` is one of the roles in ``console/permissions.yml``;
     ``languages`` a comma-separated list of ISO 639-1 codes the person answers in.
     The password is an argon2 hash; the TOTP secret is stored sealed."""
 

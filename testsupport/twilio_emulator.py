@@ -7,7 +7,7 @@ failures. Control endpoints: ``GET``/``DELETE /_emulator/messages``, ``GET``/``P
 Use ``TwilioEmulator`` from async code, ``running_emulator()`` from synchronous tests (it runs the
 server on its own event loop in a background thread), or run it standalone::
 
-    python -m bot.testing.twilio_emulator --port 8099 --auth-token X
+    python -m testsupport.twilio_emulator --port 8099 --auth-token X
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from aiohttp import BasicAuth, ClientSession, ClientTimeout, web
 
-from bot.testing.twilio_client import API_VERSION, new_sid, signed_webhook
+from testsupport.twilio_client import API_VERSION, new_sid, signed_webhook
 
 MESSAGES_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json"
 _UNSET: Any = object()

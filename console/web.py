@@ -21,10 +21,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import handoff_queue
-from bot.console import sessions
-from bot.console.accounts import CounselorInfo, get_counselor
-from bot.console.permissions import Permission, Rules, allowed
 from bot.handoff_queue import QueueItem
+from console import sessions
+from console.accounts import CounselorInfo, get_counselor
+from console.permissions import Permission, Rules, allowed
 
 PUBLIC, PASSWORD_ONLY, SIGNED_IN = "public", "password_only", "signed_in"
 CSP = (

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterator, List, Optional
 
-from bot.servers import free_port
+from testsupport.servers import free_port
 
 
 def binaries() -> Optional[Path]:

@@ -14,19 +14,11 @@ from typing import Optional
 
 import aiohttp
 
+from bot.errors import DeliveryError
+
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class DeliveryError(Exception):
-    """Twilio did not accept a message. ``final`` is True when retrying cannot help."""
-
-    def __init__(self, reason: str, final: bool, attempts: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.final = final
-        self.attempts = attempts
 
 
 @dataclass(frozen=True)

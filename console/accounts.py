@@ -33,11 +33,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
 from bot.config import load_settings
-from bot.console.permissions import Permission, Rules, allowed, load_rules
 from bot.crypto import Sealer
 from bot.errors import AccountError
 from bot.storage.db import new_session
 from bot.storage.models import ConsoleSession, Counselor, utcnow
+from console.permissions import Permission, Rules, allowed, load_rules
 
 MAX_FAILED_SIGN_INS = 5
 LOCKOUT = timedelta(minutes=15)

@@ -4,12 +4,12 @@ Pages: sign-in (password, then the TOTP code; first sign-in changes the one-time
 enrols the authenticator with a QR code), the live queue, one conversation (handoff summary on
 top, full transcript, reply, canned responses, internal notes, transfer, back to the queue, return
 to the bot, close with a wrap-up), supervision (waits and load, reassign) and administration
-(accounts, opening hours, audit check). Every route is guarded (``bot.console.web``); every
+(accounts, opening hours, audit check). Every route is guarded (``console.web``); every
 opening of a transcript and every action goes to the audit log (``bot.audit``). Text from people
 is always escaped (Jinja autoescape, ``textContent`` in the script); no message text is logged.
 
 The pages live in ``sign_in_pages``, ``queue_pages``, ``conversation_pages`` and ``admin_pages``;
-this module holds what they share (:class:`Console`) and builds the app. The console process
+``console.shared`` holds what they share; this module builds the app and registers their routes. The console process
 also runs the queue's notices (``bot.queue_notices``) every few seconds.
 """
 
@@ -18,71 +18,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sanic import Sanic, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic import Sanic
 
 from bot import audit, handoff_queue
 from bot.config import Settings, load_settings
-from bot.console.live import QueueWatcher
-from bot.console.permissions import Permission, Rules, load_rules
-from bot.console.web import Context, Guard
 from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
 from bot.inbox import MessageStore
 from bot.opening_hours import current_schedules
 from bot.queue_notices import sweep
+from console import admin_pages, conversation_pages, queue_pages, sign_in_pages
+from console.live import QueueWatcher
+from console.permissions import load_rules
+from console.shared import HERE, SSE_SECONDS, Console
+from console.web import Guard
 
 logger = logging.getLogger(__name__)
 
-HERE = Path(__file__).resolve().parent
 SWEEP_SECONDS = 5.0
-SSE_SECONDS = 300.0
-
-
-@dataclass
-class Console:
-    """What the handlers share: settings, stores, rules, templates and the live queue."""
-
-    settings: Settings
-    sealer: Sealer
-    store: MessageStore
-    rules: Rules
-    guard: Guard
-    templates: Environment
-    watcher: QueueWatcher
-    canned: Dict[str, List[Dict[str, str]]]
-
-    @property
-    def url(self) -> str:
-        return self.settings.database_url
-
-    def page(self, name: str, ctx: Context, status: int = 200, **values: Any) -> HTTPResponse:
-        may = {p.value: self.guard.may(ctx.counselor, p) for p in Permission}
-        body = self.templates.get_template(name).render(me=ctx.counselor, csrf=ctx.csrf, may=may, **values)
-        return response.html(body, status=status)
-
-    async def record(self, ctx: Context, action: str, target: str, **detail: Any) -> None:
-        actor = ctx.counselor.username if ctx.counselor else "unknown"
-        await asyncio.to_thread(audit.record, self.url, actor, action, target, detail)
-
-
-def item_view(item: handoff_queue.QueueItem, now=None) -> Dict[str, Any]:
-    view = item.as_dict(now)
-    view["indicators"] = [key.replace("_", " ") for key in item.indicators]
-    return view
-
-
-def form_value(request: Request, name: str, limit: int = 200) -> str:
-    """A form field, trimmed and cut to ``limit`` characters (empty when missing)."""
-    value = (request.form.get(name) if request.form else None) or ""
-    return value.strip()[:limit]
 
 
 def build_app(settings: Optional[Settings] = None) -> Sanic:
@@ -97,13 +54,17 @@ def build_app(settings: Optional[Settings] = None) -> Sanic:
     with open(HERE / "canned_responses.yml", encoding="utf-8") as handle:
         canned = yaml.safe_load(handle) or {}
     console = Console(
-        settings, sealer, MessageStore(settings.database_url, sealer), rules, guard, templates,
-        QueueWatcher(settings.database_url), canned,
+        settings,
+        sealer,
+        MessageStore(settings.database_url, sealer),
+        rules,
+        guard,
+        templates,
+        QueueWatcher(settings.database_url),
+        canned,
     )
-    from bot.console import admin_pages, conversation_pages, queue_pages, sign_in_pages
-
     for pages in (sign_in_pages, queue_pages, conversation_pages, admin_pages):
-        pages.add_routes(console)
+        pages.routes.add_to(console)
     guard.check_all_marked()
 
     @app.listener("after_server_start")
@@ -135,6 +96,7 @@ async def _keep_queue(console: Console) -> None:
 
 
 # ------------------------------------------------------------------ sign-in
+
 
 def serve(host: str, port: int) -> None:
     """Run the console until interrupted (no access log: URLs and timing are enough to profile people)."""

@@ -16,8 +16,8 @@ from bot.errors import HotlineError
 CLASSIFY_BATCH = 32
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.console.accounts import CounselorInfo
     from bot.crypto import Sealer
+    from console.accounts import CounselorInfo
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -159,7 +159,7 @@ def _audit_cli(action: str, counselor: "CounselorInfo", **detail: Any) -> None:
 
 @_reports_errors
 def _counselor_add(args: argparse.Namespace) -> int:
-    from bot.console.accounts import create_counselor
+    from console.accounts import create_counselor
 
     settings = load_settings()
     languages = args.languages or ",".join(settings.languages)
@@ -174,7 +174,7 @@ def _counselor_add(args: argparse.Namespace) -> int:
 
 @_reports_errors
 def _counselor_disable(args: argparse.Namespace) -> int:
-    from bot.console.accounts import disable_counselor
+    from console.accounts import disable_counselor
 
     counselor = disable_counselor(load_settings().database_url, args.username)
     _audit_cli("counselor.disable", counselor)
@@ -184,7 +184,7 @@ def _counselor_disable(args: argparse.Namespace) -> int:
 
 @_reports_errors
 def _counselor_reset_2fa(args: argparse.Namespace) -> int:
-    from bot.console.accounts import reset_second_factor
+    from console.accounts import reset_second_factor
 
     counselor = reset_second_factor(load_settings().database_url, args.username)
     _audit_cli("counselor.reset_2fa", counselor)
@@ -194,7 +194,7 @@ def _counselor_reset_2fa(args: argparse.Namespace) -> int:
 
 @_reports_errors
 def _counselor_enable(args: argparse.Namespace) -> int:
-    from bot.console.accounts import enable_counselor
+    from console.accounts import enable_counselor
 
     counselor = enable_counselor(load_settings().database_url, args.username)
     _audit_cli("counselor.enable", counselor)
@@ -204,7 +204,7 @@ def _counselor_enable(args: argparse.Namespace) -> int:
 
 @_reports_errors
 def _counselor_reset_password(args: argparse.Namespace) -> int:
-    from bot.console.accounts import reset_password
+    from console.accounts import reset_password
 
     counselor, password = reset_password(load_settings().database_url, args.username)
     _audit_cli("counselor.reset_password", counselor)
@@ -214,7 +214,7 @@ def _counselor_reset_password(args: argparse.Namespace) -> int:
 
 @_reports_errors
 def _counselor_list(args: argparse.Namespace) -> int:
-    from bot.console.accounts import list_counselors
+    from console.accounts import list_counselors
 
     counselors = list_counselors(load_settings().database_url)
     if not counselors:
@@ -229,7 +229,7 @@ def _counselor_list(args: argparse.Namespace) -> int:
 
 @_reports_errors
 def _admin_init(args: argparse.Namespace) -> int:
-    from bot.console.accounts import FIRST_ADMIN_USERNAME, ensure_first_admin, list_counselors
+    from console.accounts import FIRST_ADMIN_USERNAME, ensure_first_admin, list_counselors
 
     url = load_settings().database_url
     password = ensure_first_admin(url, _sealer())
@@ -258,7 +258,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
-    from bot.console.app import serve
+    from console.app import serve
 
     serve(args.host, args.port)
     return 0
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = counselor_actions.add_parser("add", help="create an account and print its one-time password once")
     add.add_argument("username")
     add.add_argument("--name", required=True, help="display name shown to colleagues")
-    add.add_argument("--role", required=True, help="counselor, supervisor or admin (bot/console/permissions.yml)")
+    add.add_argument("--role", required=True, help="counselor, supervisor or admin (console/permissions.yml)")
     add.add_argument("--languages", help="ISO 639-1 codes, e.g. en,es (default: HOTLINE_LANGUAGES)")
     add.set_defaults(run=_counselor_add)
     disable = counselor_actions.add_parser("disable", help="disable an account and sign it out everywhere")

@@ -134,7 +134,7 @@ def hotline_servers(
         def start_actions() -> subprocess.Popen:
             return subprocess.Popen(
                 [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "a"), stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
             )
 
         processes.append(start_actions())
@@ -146,7 +146,7 @@ def hotline_servers(
                     "--model", str(model), "--endpoints", str(endpoints),
                     "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
                 ],
-                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "rasa.log", "a"), stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "rasa.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
             )
 
         processes.append(start_rasa())
@@ -157,7 +157,7 @@ def hotline_servers(
             processes.append(
                 subprocess.Popen(
                     [str(BIN / "hotline"), "twilio-receiver", "--port", str(receiver_port)],
-                    cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "receiver.log", "w"), stderr=subprocess.STDOUT,
+                    cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "receiver.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
                 )
             )
         console_url = None
@@ -184,7 +184,7 @@ def start_console(workdir: Path, env: Dict[str, str]) -> "tuple[subprocess.Popen
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "hotline"), "console", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "console.log", "a"), stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "console.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
     )
     return process, f"http://localhost:{port}"
 
@@ -213,7 +213,7 @@ def stock_rasa_server(project_dir: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(port)],
-        cwd=project_dir, stdout=open(project_dir / "rasa.log", "w"), stderr=subprocess.STDOUT,
+        cwd=project_dir, stdout=open(project_dir / "rasa.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/", process)

@@ -11,6 +11,7 @@ within one interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -91,8 +92,6 @@ class QueueWatcher:
         """The snapshot once it is newer than ``version`` (or the current one after ``timeout``)."""
         if self.snapshot.version > version:
             return self.snapshot
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._event().wait(), timeout=timeout)
-        except asyncio.TimeoutError:
-            pass
         return self.snapshot

@@ -34,6 +34,7 @@ class Permission(str, Enum):
     TRANSFER = "transfer"
     RETURN_TO_BOT = "return_to_bot"
     CLOSE = "close"
+    ERASE_CONVERSATION = "erase_conversation"  # at the person's request, from every store
     REASSIGN = "reassign"
     VIEW_SUPERVISION = "view_supervision"  # waits in the queue and each counselor's load
     MANAGE_ACCOUNTS = "manage_accounts"

@@ -1,0 +1,250 @@
+"""One conversation: handoff summary, transcript (live, with delivery states), reply by the
+person's channel, internal notes, transfer or reassign, back to the queue, return to the bot,
+close with a wrap-up, erase at the person's request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import quote
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import handoff_queue
+from bot.erasure import erase_conversation
+from bot.inbox import DeliveryBlock
+from bot.storage.db import new_session
+from bot.storage.models import CaseNote
+from console import accounts
+from console.permissions import Permission
+from console.shared import SSE_SECONDS, Console, RouteTable, form_value, item_view
+from console.texts import blocked_notice, delivery_reason
+from console.web import SIGNED_IN, Access, Context
+
+MAX_REPLY_CHARS = 1600
+MAX_NOTE_CHARS = 4000
+UNSETTLED = ("pending", "sending", "sent")  # a reply's delivery can still change
+OUTCOMES = {
+    "information_given": "Information given",
+    "referral_made": "Referral made",
+    "emergency_services": "Emergency services contacted",
+    "safety_plan": "Safety plan made",
+    "no_response": "Person stopped answering",
+    "not_trafficking": "Not a trafficking or exploitation situation",
+    "other": "Other",
+}
+ERASE_CONFIRMATION = "erase"
+CONVERSATION_VIEW = Access(SIGNED_IN, (Permission.VIEW_OWN_CONVERSATION, Permission.VIEW_ANY_CONVERSATION), True)
+
+
+def conversation_action(permission: Permission) -> Access:
+    return Access(SIGNED_IN, (permission,), True)
+
+
+def delivery_text(status: str, error: Optional[str]) -> str:
+    """How a reply's delivery reads in the transcript."""
+    if status in ("failed", "undelivered", "suppressed"):
+        return f"Not delivered: {delivery_reason(error) or status}"
+    return {"pending": "Sending…", "sending": "Sending…", "sent": "Sent", "delivered": "Delivered"}.get(status, status)
+
+
+def _transcript(console: Console, item: handoff_queue.QueueItem, after_in: int = 0, after_out: int = 0) -> List[Dict[str, Any]]:
+    entries = console.store.transcript(item.conversation_id, after_in, after_out, limit=1000, unsent=True)
+    return [
+        {
+            "kind": entry["kind"],
+            "in": entry["id"] if entry["kind"] == "person" else None,
+            "out": entry["id"] if entry["kind"] != "person" else None,
+            "at": entry["at"].strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "text": entry["text"],
+            "status": entry["status"],
+            "error": entry["error"],
+            "delivery": delivery_text(entry["status"], entry["error"]) if entry["kind"] != "person" else "",
+            "media": [item.get("content_type") or "attachment" for item in entry["media"]],
+        }
+        for entry in entries
+    ]
+
+
+def _notes(console: Console, escalation_id: int) -> List[Dict[str, Any]]:
+    names = {info.id: info.display_name for info in accounts.list_counselors(console.url)}
+    with new_session(console.url) as session:
+        rows = session.query(CaseNote).filter(CaseNote.escalation_id == escalation_id).order_by(CaseNote.id).all()
+        return [
+            {"by": names.get(row.counselor_id, "?"), "at": row.created_at.strftime("%Y-%m-%d %H:%M"), "text": console.sealer.open(row.body_sealed)}
+            for row in rows
+        ]
+
+
+routes = RouteTable()
+
+
+@routes.route("/console/conversations/<escalation_id>", CONVERSATION_VIEW)
+async def conversation(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    item = ctx.escalation
+    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, item.id)
+    transcript = await asyncio.to_thread(_transcript, console, item)
+    notes = await asyncio.to_thread(_notes, console, item.id)
+    colleagues = [
+        c
+        for c in await asyncio.to_thread(accounts.list_counselors, console.url)
+        if c.active and c.id != ctx.counselor.id and console.guard.may(c, Permission.CLAIM)
+    ]
+    colleagues.sort(key=lambda c: (item.language not in c.languages, c.display_name))
+    await console.record(ctx, "conversation.open_transcript", f"escalation:{item.id}")
+    mine = item.counselor_id == ctx.counselor.id and item.status == handoff_queue.WITH_COUNSELOR
+    blocked = request.args.get("blocked", "")
+    notice = (blocked_notice(blocked) or blocked_notice(DeliveryBlock.NO_ADDRESS.value)) if blocked else None
+    return console.page(
+        "conversation.html",
+        ctx,
+        item=item_view(item),
+        summary=summary,
+        transcript=transcript,
+        notes=notes,
+        colleagues=colleagues,
+        mine=mine,
+        canned=console.canned.get(item.language) or console.canned.get("en", []),
+        outcomes=OUTCOMES,
+        notice=notice,
+        cursor=json.dumps({"in": max([e["in"] or 0 for e in transcript] or [0]), "out": max([e["out"] or 0 for e in transcript] or [0])}),
+    )
+
+
+@routes.route("/console/conversations/<escalation_id>/events", CONVERSATION_VIEW)
+async def conversation_events(console: Console, request: Request, ctx: Context, escalation_id: str):
+    """New transcript entries as they come (the person's messages, replies and their delivery)."""
+    try:
+        after_in, after_out = (int(part) for part in request.args.get("after", "0:0").split(":"))
+    except ValueError:
+        after_in, after_out = 0, 0
+    stream = await request.respond(content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-console.store", "X-Accel-Buffering": "no"})
+    loop = asyncio.get_running_loop()
+    deadline, last_sent = loop.time() + SSE_SECONDS, loop.time()
+    # replies whose delivery may still change (sending, sent -> delivered or failed), and their state
+    watched: Dict[int, Tuple[str, Optional[str]]] = {}
+    if after_out:
+        recent = await asyncio.to_thread(_transcript, console, ctx.escalation, 0, max(0, after_out - 50))
+        watched = {e["out"]: (e["status"], e["error"]) for e in recent if e["out"] and e["status"] in UNSETTLED}
+    await stream.send("retry: 1000\n\n")
+    while loop.time() < deadline:
+        for entry in await asyncio.to_thread(_transcript, console, ctx.escalation, after_in, after_out):
+            after_in, after_out = entry["in"] or after_in, entry["out"] or after_out
+            if entry["out"] and entry["status"] in UNSETTLED:
+                watched[entry["out"]] = (entry["status"], entry["error"])
+            await stream.send(f"event: entry\ndata: {json.dumps(entry, ensure_ascii=False)}\n\n")
+            last_sent = loop.time()
+        for out, state in (await asyncio.to_thread(console.store.delivery_states, list(watched))).items():
+            if state != watched[out]:
+                watched[out] = state
+                change = {"out": out, "status": state[0], "delivery": delivery_text(*state)}
+                await stream.send(f"event: delivery\ndata: {json.dumps(change, ensure_ascii=False)}\n\n")
+                last_sent = loop.time()
+            if state[0] not in UNSETTLED:
+                del watched[out]
+        current = await asyncio.to_thread(handoff_queue.get, console.url, ctx.escalation.id)
+        if current is None or current.status != ctx.escalation.status or current.counselor_id != ctx.escalation.counselor_id:
+            await stream.send("event: state\ndata: {}\n\n")  # the page reloads to show the new state
+            break
+        if loop.time() - last_sent > 15:
+            await stream.send(": keep-alive\n\n")
+            last_sent = loop.time()
+        await asyncio.sleep(0.5)
+    await stream.eof()
+
+
+@routes.route("/console/conversations/<escalation_id>/reply", conversation_action(Permission.REPLY), methods=("POST",))
+async def reply(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    text = form_value(request, "text", MAX_REPLY_CHARS + 1)
+    item = ctx.escalation
+    if not text or len(text) > MAX_REPLY_CHARS or item.status != handoff_queue.WITH_COUNSELOR:
+        return response.text(f"Write 1 to {MAX_REPLY_CHARS} characters, in an open conversation.", status=400)
+    result = await asyncio.to_thread(console.store.queue_outbound, item.conversation_id, text, "counselor", ctx.counselor.id)
+    await console.record(ctx, "conversation.reply", f"escalation:{item.id}", parts=len(result.ids), sent=result.blocked is None)
+    if result.blocked:
+        return response.redirect(f"/console/conversations/{item.id}?blocked={quote(result.blocked.value)}", status=303)
+    return response.redirect(f"/console/conversations/{item.id}", status=303)
+
+
+@routes.route("/console/conversations/<escalation_id>/notes", conversation_action(Permission.ADD_NOTE), methods=("POST",))
+async def add_note(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    text = form_value(request, "text", MAX_NOTE_CHARS)
+    if not text:
+        return response.text("Write the note first.", status=400)
+
+    def save() -> None:
+        with new_session(console.url) as session:
+            session.add(CaseNote(escalation_id=ctx.escalation.id, counselor_id=ctx.counselor.id, body_sealed=console.sealer.seal(text)))
+            session.commit()
+
+    await asyncio.to_thread(save)
+    await console.record(ctx, "conversation.note", f"escalation:{ctx.escalation.id}")
+    return response.redirect(f"/console/conversations/{ctx.escalation.id}", status=303)
+
+
+@routes.route("/console/conversations/<escalation_id>/transfer", conversation_action(Permission.TRANSFER), methods=("POST",))
+async def transfer(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    return await _hand_over(console, request, ctx, "transfer")
+
+
+@routes.route("/console/conversations/<escalation_id>/reassign", conversation_action(Permission.REASSIGN), methods=("POST",))
+async def reassign(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    return await _hand_over(console, request, ctx, "reassign")
+
+
+@routes.route("/console/conversations/<escalation_id>/return", conversation_action(Permission.RETURN_TO_BOT), methods=("POST",))
+async def return_to_bot(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    if not await asyncio.to_thread(handoff_queue.return_to_bot, console.url, ctx.escalation.id):
+        return response.text("This conversation is no longer open.", status=409)
+    await console.record(ctx, "conversation.return_to_bot", f"escalation:{ctx.escalation.id}")
+    return response.redirect("/console/queue?notice=returned", status=303)
+
+
+@routes.route("/console/conversations/<escalation_id>/close", conversation_action(Permission.CLOSE), methods=("POST",))
+async def close(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    outcome = form_value(request, "outcome", 32)
+    if outcome not in OUTCOMES:
+        return response.text("Choose an outcome.", status=400)
+    wrapup = {
+        "outcome": outcome,
+        "referral": form_value(request, "referral", 200),
+        "follow_up": form_value(request, "follow_up", 8) == "yes",
+        "by": ctx.counselor.id,
+    }
+    if not await asyncio.to_thread(handoff_queue.close, console.url, ctx.escalation.id, wrapup):
+        return response.text("This conversation is no longer open.", status=409)
+    await console.record(ctx, "conversation.close", f"escalation:{ctx.escalation.id}", outcome=outcome, follow_up=wrapup["follow_up"])
+    return response.redirect("/console/queue?notice=closed", status=303)
+
+
+@routes.route("/console/conversations/<escalation_id>/erase", conversation_action(Permission.ERASE_CONVERSATION), methods=("POST",))
+async def erase(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    if form_value(request, "confirm", 16).strip().lower() != ERASE_CONFIRMATION:
+        return response.text(f'Type "{ERASE_CONFIRMATION}" to confirm: erasing cannot be undone.', status=400)
+    report = await asyncio.to_thread(erase_conversation, console.url, ctx.escalation.conversation_id)
+    await console.record(ctx, "conversation.erase", f"escalation:{ctx.escalation.id}", rows=report.total)
+    return response.redirect("/console/queue?notice=erased", status=303)
+
+
+async def _hand_over(console: Console, request: Request, ctx: Context, action: str) -> HTTPResponse:
+    """Transfer (own conversation) or reassign (supervisor): to a colleague, or back to the queue."""
+    target = form_value(request, "to", 16)
+    item = ctx.escalation
+    if target == "queue":
+        moved = await asyncio.to_thread(handoff_queue.back_to_queue, console.url, item.id)
+        detail: Dict[str, Any] = {"to": "queue"}
+    else:
+        colleague = await asyncio.to_thread(accounts.get_counselor, console.url, int(target) if target.isdigit() else -1)
+        if colleague is None or not colleague.active or not console.guard.may(colleague, Permission.CLAIM):
+            return response.text("Choose a colleague who can take conversations.", status=400)
+        moved = await asyncio.to_thread(handoff_queue.transfer, console.url, item.id, colleague.id)
+        detail = {"to": f"counselor:{colleague.id}"}
+    if not moved:
+        return response.text("This conversation is no longer open.", status=409)
+    await console.record(ctx, f"conversation.{action}", f"escalation:{item.id}", **detail)
+    if console.guard.may(ctx.counselor, Permission.VIEW_ANY_CONVERSATION):
+        return response.redirect(f"/console/conversations/{item.id}", status=303)
+    return response.redirect("/console/queue?notice=transferred", status=303)

@@ -1,0 +1,102 @@
+"""The live queue page: what waits (as this counselor is offered it), their own conversations,
+the server-sent event stream that keeps it current, preview, take and take-the-next."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import handoff_queue
+from bot.storage.models import utcnow
+from console.live import Snapshot
+from console.permissions import Permission
+from console.shared import SSE_SECONDS, Console, RouteTable, item_view
+from console.web import SIGNED_IN, Access, Context
+
+QUEUE_VIEW = Access(SIGNED_IN, (Permission.VIEW_QUEUE,))
+QUEUE_ROWS = 100  # the live view lists the most urgent this many; the rest are counted
+
+
+def queue_json(console: Console, ctx: Context, snapshot: Snapshot) -> str:
+    """The live queue as this counselor is offered it (language routing), and their conversations,
+    as JSON. The offered part is the same for everyone with the same languages: it is rendered
+    and serialised once per change (and every 15 s), however many counselors watch."""
+    now = utcnow()
+    me = ctx.counselor
+
+    def offered_part() -> str:
+        offered = handoff_queue.offered_to(snapshot.waiting, me.languages, console.settings.routing_grace_s, now)
+        return json.dumps(
+            {
+                "waiting": [dict(item_view(item, now), in_my_language=item.language in me.languages) for item in offered[:QUEUE_ROWS]],
+                "total": len(offered),
+                "hidden": len(snapshot.waiting) - len(offered),
+            }
+        )
+
+    everyone = console.guard.may(me, Permission.VIEW_SUPERVISION)
+    mine = [item for item in snapshot.assigned if item.counselor_id == me.id]
+    personal = json.dumps(
+        {
+            "version": snapshot.version,
+            "mine": [item_view(item, now) for item in mine],
+            "others": len(snapshot.assigned) - len(mine) if everyone else None,
+        }
+    )
+    shared = console.watcher.shared_view(snapshot, tuple(sorted(me.languages)), offered_part)
+    return personal[:-1] + ", " + shared[1:]
+
+
+routes = RouteTable()
+
+
+@routes.route("/console/queue", QUEUE_VIEW)
+async def queue_page(console: Console, request: Request, ctx: Context) -> HTTPResponse:
+    await console.watcher.refresh()
+    view = queue_json(console, ctx, console.watcher.snapshot)
+    return console.page("queue.html", ctx, queue_json=view, request_notice=request.args.get("notice", ""))
+
+
+@routes.route("/console/queue/events", QUEUE_VIEW)
+async def queue_events(console: Console, request: Request, ctx: Context):
+    stream = await request.respond(content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    deadline = asyncio.get_running_loop().time() + SSE_SECONDS
+    seen = -1
+    await stream.send("retry: 1000\n\n")
+    while asyncio.get_running_loop().time() < deadline:
+        # a change, or every 15 s anyway: waits grow, and language routing opens with time
+        snapshot = await console.watcher.changed_since(seen, timeout=15.0)
+        seen = snapshot.version
+        await stream.send(f"event: queue\ndata: {queue_json(console, ctx, snapshot)}\n\n")
+    await stream.eof()
+
+
+@routes.route("/console/queue/next", Access(SIGNED_IN, (Permission.CLAIM,)), methods=("POST",))
+async def take_next(console: Console, request: Request, ctx: Context) -> HTTPResponse:
+    me = ctx.counselor
+    taken = await asyncio.to_thread(handoff_queue.claim_next, console.url, me.id, me.languages, console.settings.routing_grace_s)
+    if taken is None:
+        return response.redirect("/console/queue?notice=empty", status=303)
+    await console.record(ctx, "conversation.claim", f"escalation:{taken}", how="next")
+    return response.redirect(f"/console/conversations/{taken}", status=303)
+
+
+@routes.route("/console/conversations/<escalation_id>/preview", Access(SIGNED_IN, (Permission.VIEW_QUEUE,), True))
+async def preview(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    if ctx.escalation.status != handoff_queue.QUEUED and not console.guard.may(ctx.counselor, Permission.VIEW_ANY_CONVERSATION):
+        return response.text("This conversation is no longer waiting.", status=403)
+    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, ctx.escalation.id)
+    await console.record(ctx, "conversation.preview", f"escalation:{ctx.escalation.id}")
+    return console.page("preview.html", ctx, item=item_view(ctx.escalation), summary=summary)
+
+
+@routes.route("/console/conversations/<escalation_id>/claim", Access(SIGNED_IN, (Permission.CLAIM,), True), methods=("POST",))
+async def claim(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    if not await asyncio.to_thread(handoff_queue.claim, console.url, ctx.escalation.id, ctx.counselor.id):
+        return response.redirect("/console/queue?notice=taken", status=303)
+    await console.record(ctx, "conversation.claim", f"escalation:{ctx.escalation.id}")
+    return response.redirect(f"/console/conversations/{ctx.escalation.id}", status=303)

@@ -1,0 +1,99 @@
+"""What the console's page modules share: the :class:`Console` (settings, stores, rules, templates,
+live queue), the route table each page module declares its handlers in, and small form helpers.
+
+Page modules import this module, never ``console.app``; ``console.app`` imports the page modules
+and registers their routes, so there is no import loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Sequence, Tuple
+
+from jinja2 import Environment
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import audit, handoff_queue
+from bot.config import Settings
+from bot.crypto import Sealer
+from bot.inbox import MessageStore
+from console.live import QueueWatcher
+from console.permissions import Permission, Rules
+from console.web import Access, Context, Guard
+
+HERE = Path(__file__).resolve().parent
+SSE_SECONDS = 300.0
+
+
+@dataclass
+class Console:
+    """What the handlers share: settings, stores, rules, templates and the live queue."""
+
+    settings: Settings
+    sealer: Sealer
+    store: MessageStore
+    rules: Rules
+    guard: Guard
+    templates: Environment
+    watcher: QueueWatcher
+    canned: Dict[str, List[Dict[str, str]]]
+
+    @property
+    def url(self) -> str:
+        return self.settings.database_url
+
+    def page(self, name: str, ctx: Context, status: int = 200, **values: Any) -> HTTPResponse:
+        may = {p.value: self.guard.may(ctx.counselor, p) for p in Permission}
+        body = self.templates.get_template(name).render(me=ctx.counselor, csrf=ctx.csrf, may=may, **values)
+        return response.html(body, status=status)
+
+    async def record(self, ctx: Context, action: str, target: str, **detail: Any) -> None:
+        actor = ctx.counselor.username if ctx.counselor else "unknown"
+        await asyncio.to_thread(audit.record, self.url, actor, action, target, detail)
+
+
+def item_view(item: handoff_queue.QueueItem, now=None) -> Dict[str, Any]:
+    view = item.as_dict(now)
+    view["indicators"] = [key.replace("_", " ") for key in item.indicators]
+    return view
+
+
+def form_value(request: Request, name: str, limit: int = 200) -> str:
+    """A form field, trimmed and cut to ``limit`` characters (empty when missing)."""
+    value = (request.form.get(name) if request.form else None) or ""
+    return value.strip()[:limit]
+
+
+PageHandler = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class RouteTable:
+    """The routes of one page module, declared at module level (``@routes.route(...)`` on a
+    function taking the console, the request and the guard's context) and registered on a
+    console by :meth:`add_to`, each behind the console's guard."""
+
+    entries: List[Tuple[str, Access, Tuple[str, ...], PageHandler]] = field(default_factory=list)
+
+    def route(self, path: str, access: Access, methods: Sequence[str] = ("GET",)) -> Callable[[PageHandler], PageHandler]:
+        def declare(handler: PageHandler) -> PageHandler:
+            self.entries.append((path, access, tuple(methods), handler))
+            return handler
+
+        return declare
+
+    def add_to(self, console: Console) -> None:
+        for path, access, methods, handler in self.entries:
+            console.guard.route(path, access, methods)(_bound(handler, console))
+
+
+def _bound(handler: PageHandler, console: Console) -> PageHandler:
+    async def bound(request: Request, ctx: Context, **params: Any) -> Any:
+        return await handler(console, request, ctx, **params)
+
+    return functools.update_wrapper(bound, handler)
