@@ -76,8 +76,7 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
 		else echo "Install Debian's chromium first: sudo apt-get install chromium"; exit 1; fi; }
 
-# Style and types (configuration in pyproject.toml): ruff on every package, mypy on the core and
-# the command line so far.
+# Style and types (configuration in pyproject.toml): ruff on every package, mypy on the product.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy

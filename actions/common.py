@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import Settings, load_settings
-from bot.escalation import HandoffSummary
+from bot.handoff.escalation import HandoffSummary
 from bot.knowledge import KnowledgeBase
 
 SCREENING_SLOTS = (

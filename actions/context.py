@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import knowledge, latest_intent, latest_user_metadata, settings
-from bot import handoff_queue
+from bot.handoff import queue as handoff_queue
 from bot.language import Detection, conversation_language, requested_language, written_language
 from bot.safety import mentions_child
 

@@ -13,8 +13,9 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
-from actions.common import say
-from actions.handoff import HANDOFF_QUEUED, notice_time, record_request, tell_place_in_line
+from actions.common import say, settings
+from actions.handoff import HANDOFF_QUEUED, record_request, tell_place_in_line
+from bot.handoff import queue as handoff_queue
 
 
 class ActionEmergency(HotlineAction):
@@ -31,10 +32,11 @@ class ActionEmergency(HotlineAction):
         if not already_handed_over:
             say(dispatcher, "utter_handoff_urgent")
             tell_place_in_line(dispatcher, tracker, escalation_id, only_if_closed=True)
+        else:  # this reply told them they are first in line: the notice clock starts again
+            handoff_queue.record_wait_notice(settings().database_url, escalation_id)
         events: List[EventType] = [
             SlotSet("danger_seen", True),
             SlotSet("handoff", already_handed_over or HANDOFF_QUEUED),
-            SlotSet("handoff_notice_at", notice_time()),
         ]
         if tracker.active_loop.get("name"):
             events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events

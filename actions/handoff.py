@@ -1,4 +1,4 @@
-"""Handoff to a person: record the request through ``bot.escalation`` and pause the bot.
+"""Handoff to a person: record the request through ``bot.handoff.escalation`` and pause the bot.
 
 ``action_handoff`` escalates (talk_to_human, HELP/AYUDA, a yes to an offer of a counselor) and
 tells the person honestly where they stand: their place in line and the expected wait (or that
@@ -13,8 +13,6 @@ seen by others), or straight away when the person asks for a person again.
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -32,9 +30,11 @@ from actions.common import (
     settings,
     written_language_of,
 )
-from bot import handoff_queue
-from bot.escalation import escalate
+from bot.handoff import queue as handoff_queue
+from bot.handoff.escalation import escalate
+from bot.handoff.notices import place_notice
 from bot.opening_hours import Schedule, current_schedules, is_open
+from bot.storage.models import utcnow
 
 HANDOFF_QUEUED = handoff_queue.QueueState.QUEUED.value
 ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
@@ -42,10 +42,6 @@ ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
 HANDOFF_ANNOUNCEMENTS = frozenset(
     {"utter_handoff_urgent", "utter_handoff_recorded", "utter_emergency_safety_check", "utter_other_language"}
 )
-
-
-def notice_time() -> float:
-    return time.time()
 
 
 def schedules() -> Dict[str, Schedule]:
@@ -80,24 +76,19 @@ def tell_place_in_line(
     dispatcher: CollectingDispatcher, tracker: Tracker, escalation_id: int, only_if_closed: bool = False
 ) -> None:
     """Out of hours: say so, with the alternatives. Otherwise the place in line and the real wait
-    (not after an emergency message, which already holds three texts and is first in line)."""
+    (not after an emergency message, which already holds three texts and is first in line).
+    Either way the person has just been told about their wait: the notice clock starts again."""
     url = settings().database_url
     if not is_open(schedules(), hotline_number_of(tracker)):
         say(dispatcher, "utter_queue_out_of_hours")
         if not only_if_closed:  # (an emergency reply has just given the number)
             say(dispatcher, "utter_emergency")
-        return
-    if only_if_closed:
-        return
-    place = handoff_queue.position(url, escalation_id)
-    if place is None:  # already with a counselor
-        return
-    wait = handoff_queue.estimated_wait_seconds(url, place)
-    if wait is None:
-        say(dispatcher, "utter_queue_place_no_estimate", position=place)
-    else:
-        say(dispatcher, "utter_queue_place", position=place, wait=max(1, math.ceil(wait / 60)))
-    handoff_queue.record_wait_notice(url, escalation_id, place)
+    elif not only_if_closed:
+        place = handoff_queue.position(url, escalation_id)
+        if place is not None:  # (None: already with a counselor)
+            notice = place_notice(url, place)
+            say(dispatcher, notice.key, **notice.values)
+    handoff_queue.record_wait_notice(url, escalation_id)
 
 
 def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str) -> List[EventType]:
@@ -106,7 +97,7 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, announcement: 
     say(dispatcher, announcement)
     escalation_id = record_request(tracker, reason, dispatcher)
     tell_place_in_line(dispatcher, tracker, escalation_id)
-    events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED), SlotSet("handoff_notice_at", notice_time())]
+    events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED)]
     if tracker.active_loop.get("name"):
         events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
     return events
@@ -128,12 +119,13 @@ class ActionHandoffTurn(HotlineAction):
         escalation_id = record_request(tracker, "requested", dispatcher)
         if tracker.get_slot("handoff") == handoff_queue.WITH_COUNSELOR:
             return []  # a counselor is answering: the bot says nothing at all
-        last_notice = float(tracker.get_slot("handoff_notice_at") or 0.0)
+        item = handoff_queue.get(settings().database_url, escalation_id)
+        last_notice = item.wait_notice_at if item else None
         asked_again = latest_intent(tracker) in ASKING_FOR_PERSON_INTENTS
-        if asked_again or notice_time() - last_notice >= settings().handoff_notice_interval_s:
+        if asked_again or last_notice is None or (utcnow() - last_notice).total_seconds() >= settings().handoff_notice_interval_s:
             say(dispatcher, "utter_handoff_waiting")
             tell_place_in_line(dispatcher, tracker, escalation_id)
-            return [SlotSet("handoff_notice_at", notice_time())]
+            return []
         if last_bot_response(tracker) in HANDOFF_ANNOUNCEMENTS:
             say(dispatcher, "utter_handoff_noted")
         return []

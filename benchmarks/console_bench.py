@@ -31,7 +31,7 @@ import aiohttp
 import pyotp
 
 from bot.crypto import Sealer, new_master_key
-from bot.escalation import HandoffSummary, escalate
+from bot.handoff.escalation import HandoffSummary, escalate
 from console import accounts
 from testsupport.servers import console_server
 
@@ -139,7 +139,7 @@ async def drive(base: str, url: str, people: List[Tuple[str, str]]) -> Dict[str,
     import multiprocessing
     import queue as queue_module
 
-    from bot import handoff_queue
+    from bot.handoff import queue as handoff_queue
 
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:

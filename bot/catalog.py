@@ -27,7 +27,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "reviewed": "a knowledge-base last_reviewed date",
     "languages": "the languages the help line writes in",
     "position": "place in the queue",
-    "wait": "estimated wait in whole minutes (bot.handoff_queue)",
+    "wait": "estimated wait in whole minutes (bot.handoff.queue)",
 }
 
 

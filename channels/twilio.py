@@ -9,7 +9,8 @@ Webhook ``POST /webhooks/twilio/webhook``:
 3. The bot's turn runs after the answer; its replies are stored in the outbox together with
    marking the message processed, then sent (SMS parts cut between sentences or words,
    WhatsApp up to 1600 characters) through ``channels.twilio_api`` with retries.
-Messages never completed are found by the inbox watcher (every ``INBOX_POLL_SECONDS``): those a
+Turns run on the inbox worker (``channels.inbox_worker``, shared with the web chat), which also
+finds every message never completed: those a
 separate receiver process committed (``channels.twilio_receiver``: the production entry point,
 whose answers never wait on the model), those a crash interrupted (if Rasa had already saved the
 turn, its replies are taken from the tracker instead of running it twice), and those whose turn
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import zlib
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
@@ -40,16 +40,18 @@ from bot.inbox import Inbound, MessageStore
 from bot.numbers import HotlineNumber, load_numbers, lookup
 from bot.sms import split_for_sms, split_for_whatsapp, turn_text
 from bot.text import fold
-from channels.turns import TurnBook, take_turn
+from channels.inbox_worker import InboxWorker
+from channels.turns import take_turn
 from channels.twilio_api import TwilioClient
 
 logger = logging.getLogger(__name__)
 
-# Turns run on a few workers, each conversation always on the same one (its messages keep their
-# order); webhooks only commit and answer.
-TURN_WORKERS = 1
+# Turns run on this many lanes of the inbox worker (channels.inbox_worker), each conversation
+# always on the same lane so its messages keep their order; webhooks only commit and answer. One
+# lane: the model's inference is the bottleneck and holds the event loop, so more lanes add no
+# throughput in one process (benchmarks/twilio_bench.py); scale with more processes instead.
+TURN_LANES = 1
 CHANNELS = ("sms", "whatsapp")
-INBOX_POLL_SECONDS = 0.25
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_BODY_BYTES = 64 * 1024
 # Twilio's own opt-out and opt-in keywords: after STOP the line sends nothing until START.
@@ -106,40 +108,16 @@ class TwilioHotlineInput(InputChannel):
         watcher runs the turns (``channels.twilio_receiver``)."""
         self._runtime = runtime
         self._process_turns = process_turns
-        self._queues: List[asyncio.Queue] = []
-        self._turns = TurnBook()  # a turn that raised is tried again after 5 s, 10 s, 20 s ... (at most 5 min)
+        self._worker: Optional[InboxWorker] = None  # runs the turns (None in a receive-only process)
         self._people_sender: Optional[asyncio.Task] = None  # sends counselors' messages, one at a time
 
-    def _enqueue(self, inbound: Inbound) -> None:
-        if not self._queues or not self._turns.start(inbound.id):
-            return
-        index = zlib.crc32(inbound.conversation_key.encode()) % len(self._queues)
-        self._queues[index].put_nowait(inbound)
-
-    async def _work(self, app, queue: asyncio.Queue, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        while True:
-            inbound = await queue.get()
-            try:
-                await self._process(app, inbound, on_new_message)
-            finally:
-                queue.task_done()
-
-    async def _watch_inbox(self) -> None:
-        """Take up every message waiting in the inbox that no worker has (see the module docstring),
-        and send what counselors (the console, another process) wrote to SMS and WhatsApp users."""
-        store = self.runtime.store
-        while True:
-            await asyncio.sleep(INBOX_POLL_SECONDS)
-            try:
-                due = self._turns.due(await asyncio.to_thread(store.unprocessed_ids, CHANNELS))
-                for inbound in await asyncio.to_thread(store.inbound, due):
-                    self._enqueue(inbound)
-                if self._people_sender is None or self._people_sender.done():
-                    waiting = await asyncio.to_thread(store.pending_from_people, CHANNELS)
-                    if waiting:
-                        self._people_sender = asyncio.get_running_loop().create_task(self._send_in_order(waiting))
-            except Exception:  # the database may be away for a moment: look again next time
-                logger.exception("Could not read the Twilio inbox; trying again.")
+    async def _send_from_people(self) -> None:
+        """On every look at the inbox: send what counselors (the console, another process) wrote
+        to SMS and WhatsApp users, one message after the other."""
+        if self._people_sender is None or self._people_sender.done():
+            waiting = await asyncio.to_thread(self.runtime.store.pending_from_people, CHANNELS)
+            if waiting:
+                self._people_sender = asyncio.get_running_loop().create_task(self._send_in_order(waiting))
 
     @property
     def runtime(self) -> TwilioRuntime:
@@ -190,8 +168,8 @@ class TwilioHotlineInput(InputChannel):
             # Committed right here, without handing over to a thread: every hop back to the event
             # loop could wait behind a turn's model inference, and Twilio is waiting for the answer.
             inbound = self.runtime.store.record_inbound(sid, channel_of(sender), sender, to, text, media)
-            if inbound is not None:  # None: a retry of a message we already have
-                self._enqueue(inbound)
+            if inbound is not None and self._worker is not None:  # None: a retry of a message we already have
+                self._worker.offer(inbound)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         @webhook.route("/status", methods=["POST"])
@@ -205,13 +183,17 @@ class TwilioHotlineInput(InputChannel):
             return response.text("", status=204)
 
         @webhook.listener("after_server_start")
-        async def start_workers(app, _loop) -> None:
+        async def start_worker(app, _loop) -> None:
             if not self._process_turns:
                 return
-            self._queues = [asyncio.Queue() for _ in range(TURN_WORKERS)]
-            for queue in self._queues:
-                app.add_task(self._work(app, queue, on_new_message))
-            app.add_task(self._recover())
+
+            async def process(inbound: Inbound) -> None:
+                await self._process(app, inbound, on_new_message)
+
+            self._worker = InboxWorker(
+                "Twilio", self.runtime.store, CHANNELS, process, lanes=TURN_LANES, on_poll=self._send_from_people
+            )
+            app.add_task(self._recover(self._worker))
 
         return webhook
 
@@ -237,42 +219,38 @@ class TwilioHotlineInput(InputChannel):
         return None
 
     # ------------------------------------------------------------ processing
-    async def _recover(self) -> None:
-        """After a restart: send the replies still pending; then watch the inbox for turns to run."""
+    async def _recover(self, worker: InboxWorker) -> None:
+        """After a restart: send the replies still pending; meanwhile the worker runs the turns."""
         store = self.runtime.store
         await asyncio.to_thread(store.release_interrupted)
         pending = await asyncio.to_thread(store.pending, CHANNELS)
-        asyncio.get_running_loop().create_task(self._watch_inbox())
+        asyncio.get_running_loop().create_task(worker.run())
         await self._send_in_order(pending)
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        try:
-            if inbound.text.strip() == "" and inbound.media:
-                replies = await self._media_reply(app, inbound)
-            elif keyword_of(inbound.text) in STOP_WORDS | START_WORDS:
-                opted_out = keyword_of(inbound.text) in STOP_WORDS
-                await asyncio.to_thread(self.runtime.store.set_opted_out, inbound.conversation_key, opted_out)
-                replies = []  # Twilio answers STOP/START itself; the line adds nothing
-            else:
-                number = lookup(self.runtime.numbers, inbound.hotline_number)
-                metadata = {
-                    "channel": inbound.channel,
-                    "jurisdiction": number.jurisdiction,
-                    "language": number.language,
-                    "hotline_number": inbound.hotline_number,
-                    "media_count": len(inbound.media),
-                }
-                replies = await take_turn(app, inbound, self.name(), on_new_message, metadata)
-            if inbound.channel == "whatsapp":
-                parts = [part for reply in replies for part in split_for_whatsapp(reply)]
-            else:  # one text per turn, cut into as few SMS as it needs (bot.sms)
-                parts = split_for_sms(turn_text(replies))
-            outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
-        except Exception:  # the message stays in the inbox; the watcher tries it again later
-            failures, pause = self._turns.failed(inbound.id)
-            logger.exception("A Twilio message could not be processed (%d times); trying again in %.0f s.", failures, pause)
-            return
-        self._turns.succeeded(inbound.id)
+        """One turn: Rasa's answer (or STOP/START, or the media notice), stored with the message
+        marked done, then sent. Raises when the turn must be tried again (the worker's retries)."""
+        if inbound.text.strip() == "" and inbound.media:
+            replies = await self._media_reply(app, inbound)
+        elif keyword_of(inbound.text) in STOP_WORDS | START_WORDS:
+            opted_out = keyword_of(inbound.text) in STOP_WORDS
+            await asyncio.to_thread(self.runtime.store.set_opted_out, inbound.conversation_key, opted_out)
+            replies = []  # Twilio answers STOP/START itself; the line adds nothing
+        else:
+            number = lookup(self.runtime.numbers, inbound.hotline_number)
+            metadata = {
+                "channel": inbound.channel,
+                "jurisdiction": number.jurisdiction,
+                "language": number.language,
+                "hotline_number": inbound.hotline_number,
+                "media_count": len(inbound.media),
+            }
+            replies = await take_turn(app, inbound, self.name(), on_new_message, metadata)
+        if inbound.channel == "whatsapp":
+            parts = [part for reply in replies for part in split_for_whatsapp(reply)]
+        else:  # one text per turn, cut into as few SMS as it needs (bot.sms)
+            parts = split_for_sms(turn_text(replies))
+        outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
         # Sending waits on the network: it must not hold up the next turn.
         asyncio.get_running_loop().create_task(self._send_in_order(outbound_ids))
 

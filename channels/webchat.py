@@ -31,7 +31,8 @@ from sanic.response import HTTPResponse
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
 from bot.inbox import Inbound, MessageStore
-from channels.turns import TurnBook, take_turn
+from channels.inbox_worker import InboxWorker
+from channels.turns import take_turn
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ HEARTBEAT_SECONDS = 15.0
 # Counselors write from the console (another process): the stream looks for new messages this often.
 POLL_SECONDS = 1.0
 INBOX_POLL_SECONDS = 1.0  # how often messages whose turn did not complete are looked for
+TURN_LANES = 1  # as for Twilio (channels.twilio): a conversation's messages keep their order
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".json": "application/json; charset=utf-8"}
 
@@ -106,7 +108,7 @@ class WebChatInput(InputChannel):
         self._store: Optional[MessageStore] = None
         self._limiter = RateLimiter(*RATE_LIMIT)
         self._wakeups: Dict[str, asyncio.Event] = {}
-        self._turns = TurnBook()  # a turn that raised is tried again after 5 s, 10 s, 20 s ...
+        self._worker: Optional[InboxWorker] = None  # runs the turns, once the server has started
 
     @property
     def settings(self) -> Settings:
@@ -197,8 +199,8 @@ class WebChatInput(InputChannel):
         if inbound is None:
             return response.json({"status": "duplicate"}, status=200)
         self._wake(key)
-        if self._turns.start(inbound.id):
-            request.app.add_task(self._process(request.app, inbound, on_new_message))
+        if self._worker is not None:
+            self._worker.offer(inbound)
         return response.json({"status": "accepted", "id": inbound.id}, status=202)
 
     async def _stream(self, request: Request):
@@ -235,29 +237,22 @@ class WebChatInput(InputChannel):
 
     # ------------------------------------------------------------ processing
     async def _recover(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """At start: release replies a crash left unsent; then, for good, take up every message whose
-        turn never completed (a crash, or a turn that failed: tried again with growing pauses)."""
+        """At start: release replies a crash left unsent; then run turns for good (``channels.inbox_worker``:
+        new messages, and those whose turn never completed, tried again with growing pauses)."""
         for outbound_id in await asyncio.to_thread(self.store.pending, ("web",)):
             await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
-        while True:
-            try:
-                due = self._turns.due(await asyncio.to_thread(self.store.unprocessed_ids, ("web",)))
-                for inbound in await asyncio.to_thread(self.store.inbound, due):
-                    if self._turns.start(inbound.id):  # one after the other: a person's messages keep their order
-                        await self._process(app, inbound, on_new_message)
-            except Exception:  # the database may be away for a moment: look again next time
-                logger.exception("Could not read the web chat inbox; trying again.")
-            await asyncio.sleep(INBOX_POLL_SECONDS)
+
+        async def process(inbound: Inbound) -> None:
+            await self._process(app, inbound, on_new_message)
+
+        self._worker = InboxWorker("web chat", self.store, ("web",), process, lanes=TURN_LANES, poll_s=INBOX_POLL_SECONDS)
+        await self._worker.run()
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        try:
-            replies = await take_turn(app, inbound, self.name(), on_new_message, {"channel": "web", "hotline_number": "web"})
-            ids = await asyncio.to_thread(self.store.complete_turn, inbound, replies)
-            for outbound_id in ids:  # on the web, "sent" means released to the page's stream
-                await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
-        except Exception:
-            failures, pause = self._turns.failed(inbound.id)
-            logger.exception("A web chat message could not be processed (%d times); trying again in %.0f s.", failures, pause)
-            return
-        self._turns.succeeded(inbound.id)
+        """One turn: Rasa's answer stored with the message marked done, then released to the page's
+        stream. Raises when the turn must be tried again (the worker's retries)."""
+        replies = await take_turn(app, inbound, self.name(), on_new_message, {"channel": "web", "hotline_number": "web"})
+        ids = await asyncio.to_thread(self.store.complete_turn, inbound, replies)
+        for outbound_id in ids:  # on the web, "sent" means released to the page's stream
+            await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
         self._wake(inbound.conversation_key)

@@ -264,7 +264,7 @@ def authenticate_password(url: str, username: str, password: str, now: Optional[
         if not matches:
             _count_failure(session, row.id, now)
             return _FAILED
-        values = {"last_seen_at": now}
+        values: Dict[str, Any] = {"last_seen_at": now}
         if not row.totp_enrolled:  # otherwise the sign-in completes, and the count resets, at the code
             values.update(failed_logins=0, locked_until=None)
         if _hasher().check_needs_rehash(row.password_hash):

@@ -10,9 +10,10 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import audit, handoff_queue, opening_hours
+from bot import audit, opening_hours
 from bot.config import Settings
 from bot.errors import AccountError, ConfigError
+from bot.handoff import queue as handoff_queue
 from console import accounts
 from console.permissions import Permission
 from console.shared import Console, RouteTable, form_value, item_view
@@ -48,9 +49,14 @@ async def supervision(console: Console, request: Request, ctx: Context) -> HTTPR
     return console.page("supervision.html", ctx, load=load, people=people, waiting=waiting, assigned=assigned)
 
 
+# The administration page: each section shows only to those with its own permission.
+ADMIN_SECTIONS = (Permission.MANAGE_ACCOUNTS, Permission.MANAGE_OPENING_HOURS, Permission.MANAGE_SETTINGS, Permission.VERIFY_AUDIT)
+
+
 async def admin_page(console: Console, ctx: Context, status: int = 200, **shown: Any) -> HTTPResponse:
+    sees_accounts = console.guard.may(ctx.me, Permission.MANAGE_ACCOUNTS)
     values = {
-        "people": await asyncio.to_thread(accounts.list_counselors, console.url),
+        "people": await asyncio.to_thread(accounts.list_counselors, console.url) if sees_accounts else [],
         "roles": sorted(console.rules.roles),
         "hours": await asyncio.to_thread(opening_hours.current_text, console.url, console.settings.opening_hours_file),
         "created": None,
@@ -63,7 +69,7 @@ async def admin_page(console: Console, ctx: Context, status: int = 200, **shown:
     return console.page("admin.html", ctx, status=status, **{**values, **shown})
 
 
-@routes.route("/console/admin", Access(SIGNED_IN, (Permission.MANAGE_ACCOUNTS,)))
+@routes.route("/console/admin", Access(SIGNED_IN, ADMIN_SECTIONS))
 async def admin(console: Console, request: Request, ctx: Context) -> HTTPResponse:
     return await admin_page(console, ctx)
 
@@ -113,7 +119,7 @@ async def save_opening_hours(console: Console, request: Request, ctx: Context) -
     if len(text) > 20_000:
         return await admin_page(console, ctx, status=413, hours_error="The opening hours are too long.")
     try:
-        await asyncio.to_thread(opening_hours.save_schedules, console.url, text, ctx.counselor.id)
+        await asyncio.to_thread(opening_hours.save_schedules, console.url, text, ctx.me.id)
     except ConfigError as error:
         return await admin_page(console, ctx, status=400, hours=text, hours_error=str(error))
     await console.record(ctx, "opening_hours.save", "opening_hours")

@@ -10,7 +10,7 @@ is always escaped (Jinja autoescape, ``textContent`` in the script); no message 
 
 The pages live in ``sign_in_pages``, ``queue_pages``, ``conversation_pages`` and ``admin_pages``;
 ``console.shared`` holds what they share; this module builds the app and registers their routes. The console process
-also runs the queue's notices (``bot.queue_notices``) every few seconds.
+also runs the queue's notices (``bot.handoff.notices``) every few seconds.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 
-from bot import audit, handoff_queue
+from bot import audit
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
+from bot.handoff import queue as handoff_queue
+from bot.handoff.notices import sweep
 from bot.inbox import MessageStore
 from bot.opening_hours import current_schedules
-from bot.queue_notices import sweep
 from console import admin_pages, conversation_pages, queue_pages, sign_in_pages
 from console.live import QueueWatcher
 from console.permissions import load_rules
@@ -47,7 +48,7 @@ def build_app(settings: Optional[Settings] = None) -> Sanic:
     sealer = Sealer(settings.require_secret_key())
     app = Sanic("hotline_console", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = 64 * 1024
-    app.config.RESPONSE_TIMEOUT = SSE_SECONDS + 30
+    app.config.RESPONSE_TIMEOUT = int(SSE_SECONDS) + 30
     rules = load_rules()
     guard = Guard(app, settings.database_url, rules, settings.console_idle_timeout_s)
     templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True))
@@ -67,7 +68,7 @@ def build_app(settings: Optional[Settings] = None) -> Sanic:
         pages.routes.add_to(console)
     guard.check_all_marked()
 
-    @app.listener("after_server_start")
+    @app.listener("after_server_start")  # type: ignore[call-arg,arg-type]  # Sanic's overloads confuse mypy
     async def start_background(app_: Sanic, loop) -> None:
         # Database calls run in threads. SQLite takes one writer at a time and makes the others
         # sleep and retry, so there one thread queues them without sleeping; PostgreSQL gets many.

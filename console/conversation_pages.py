@@ -13,11 +13,10 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import handoff_queue
 from bot.erasure import erase_conversation
+from bot.handoff import case_notes
+from bot.handoff import queue as handoff_queue
 from bot.inbox import DeliveryBlock
-from bot.storage.db import new_session
-from bot.storage.models import CaseNote
 from console import accounts
 from console.permissions import Permission
 from console.shared import SSE_SECONDS, Console, RouteTable, form_value, item_view
@@ -25,7 +24,6 @@ from console.texts import blocked_notice, delivery_reason
 from console.web import SIGNED_IN, Access, Context
 
 MAX_REPLY_CHARS = 1600
-MAX_NOTE_CHARS = 4000
 UNSETTLED = ("pending", "sending", "sent")  # a reply's delivery can still change
 OUTCOMES = {
     "information_given": "Information given",
@@ -71,12 +69,10 @@ def _transcript(console: Console, item: handoff_queue.QueueItem, after_in: int =
 
 def _notes(console: Console, escalation_id: int) -> List[Dict[str, Any]]:
     names = {info.id: info.display_name for info in accounts.list_counselors(console.url)}
-    with new_session(console.url) as session:
-        rows = session.query(CaseNote).filter(CaseNote.escalation_id == escalation_id).order_by(CaseNote.id).all()
-        return [
-            {"by": names.get(row.counselor_id, "?"), "at": row.created_at.strftime("%Y-%m-%d %H:%M"), "text": console.sealer.open(row.body_sealed)}
-            for row in rows
-        ]
+    return [
+        {"by": names.get(note.counselor_id, "?"), "at": note.at.strftime("%Y-%m-%d %H:%M"), "text": note.text}
+        for note in case_notes.notes_of(console.url, console.sealer, escalation_id)
+    ]
 
 
 routes = RouteTable()
@@ -84,18 +80,18 @@ routes = RouteTable()
 
 @routes.route("/console/conversations/<escalation_id>", CONVERSATION_VIEW)
 async def conversation(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
-    item = ctx.escalation
+    item = ctx.item
     summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, item.id)
     transcript = await asyncio.to_thread(_transcript, console, item)
     notes = await asyncio.to_thread(_notes, console, item.id)
     colleagues = [
         c
         for c in await asyncio.to_thread(accounts.list_counselors, console.url)
-        if c.active and c.id != ctx.counselor.id and console.guard.may(c, Permission.CLAIM)
+        if c.active and c.id != ctx.me.id and console.guard.may(c, Permission.CLAIM)
     ]
     colleagues.sort(key=lambda c: (item.language not in c.languages, c.display_name))
     await console.record(ctx, "conversation.open_transcript", f"escalation:{item.id}")
-    mine = item.counselor_id == ctx.counselor.id and item.status == handoff_queue.WITH_COUNSELOR
+    mine = item.counselor_id == ctx.me.id and item.status == handoff_queue.WITH_COUNSELOR
     blocked = request.args.get("blocked", "")
     notice = (blocked_notice(blocked) or blocked_notice(DeliveryBlock.NO_ADDRESS.value)) if blocked else None
     return console.page(
@@ -127,11 +123,11 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
     # replies whose delivery may still change (sending, sent -> delivered or failed), and their state
     watched: Dict[int, Tuple[str, Optional[str]]] = {}
     if after_out:
-        recent = await asyncio.to_thread(_transcript, console, ctx.escalation, 0, max(0, after_out - 50))
+        recent = await asyncio.to_thread(_transcript, console, ctx.item, 0, max(0, after_out - 50))
         watched = {e["out"]: (e["status"], e["error"]) for e in recent if e["out"] and e["status"] in UNSETTLED}
     await stream.send("retry: 1000\n\n")
     while loop.time() < deadline:
-        for entry in await asyncio.to_thread(_transcript, console, ctx.escalation, after_in, after_out):
+        for entry in await asyncio.to_thread(_transcript, console, ctx.item, after_in, after_out):
             after_in, after_out = entry["in"] or after_in, entry["out"] or after_out
             if entry["out"] and entry["status"] in UNSETTLED:
                 watched[entry["out"]] = (entry["status"], entry["error"])
@@ -145,8 +141,8 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
                 last_sent = loop.time()
             if state[0] not in UNSETTLED:
                 del watched[out]
-        current = await asyncio.to_thread(handoff_queue.get, console.url, ctx.escalation.id)
-        if current is None or current.status != ctx.escalation.status or current.counselor_id != ctx.escalation.counselor_id:
+        current = await asyncio.to_thread(handoff_queue.get, console.url, ctx.item.id)
+        if current is None or current.status != ctx.item.status or current.counselor_id != ctx.item.counselor_id:
             await stream.send("event: state\ndata: {}\n\n")  # the page reloads to show the new state
             break
         if loop.time() - last_sent > 15:
@@ -159,10 +155,10 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
 @routes.route("/console/conversations/<escalation_id>/reply", conversation_action(Permission.REPLY), methods=("POST",))
 async def reply(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
     text = form_value(request, "text", MAX_REPLY_CHARS + 1)
-    item = ctx.escalation
+    item = ctx.item
     if not text or len(text) > MAX_REPLY_CHARS or item.status != handoff_queue.WITH_COUNSELOR:
         return response.text(f"Write 1 to {MAX_REPLY_CHARS} characters, in an open conversation.", status=400)
-    result = await asyncio.to_thread(console.store.queue_outbound, item.conversation_id, text, "counselor", ctx.counselor.id)
+    result = await asyncio.to_thread(console.store.queue_outbound, item.conversation_id, text, "counselor", ctx.me.id)
     await console.record(ctx, "conversation.reply", f"escalation:{item.id}", parts=len(result.ids), sent=result.blocked is None)
     if result.blocked:
         return response.redirect(f"/console/conversations/{item.id}?blocked={quote(result.blocked.value)}", status=303)
@@ -171,18 +167,13 @@ async def reply(console: Console, request: Request, ctx: Context, escalation_id:
 
 @routes.route("/console/conversations/<escalation_id>/notes", conversation_action(Permission.ADD_NOTE), methods=("POST",))
 async def add_note(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
-    text = form_value(request, "text", MAX_NOTE_CHARS)
+    text = form_value(request, "text", case_notes.MAX_NOTE_CHARS)
     if not text:
         return response.text("Write the note first.", status=400)
 
-    def save() -> None:
-        with new_session(console.url) as session:
-            session.add(CaseNote(escalation_id=ctx.escalation.id, counselor_id=ctx.counselor.id, body_sealed=console.sealer.seal(text)))
-            session.commit()
-
-    await asyncio.to_thread(save)
-    await console.record(ctx, "conversation.note", f"escalation:{ctx.escalation.id}")
-    return response.redirect(f"/console/conversations/{ctx.escalation.id}", status=303)
+    await asyncio.to_thread(case_notes.add_note, console.url, console.sealer, ctx.item.id, ctx.me.id, text)
+    await console.record(ctx, "conversation.note", f"escalation:{ctx.item.id}")
+    return response.redirect(f"/console/conversations/{ctx.item.id}", status=303)
 
 
 @routes.route("/console/conversations/<escalation_id>/transfer", conversation_action(Permission.TRANSFER), methods=("POST",))
@@ -197,9 +188,9 @@ async def reassign(console: Console, request: Request, ctx: Context, escalation_
 
 @routes.route("/console/conversations/<escalation_id>/return", conversation_action(Permission.RETURN_TO_BOT), methods=("POST",))
 async def return_to_bot(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
-    if not await asyncio.to_thread(handoff_queue.return_to_bot, console.url, ctx.escalation.id):
+    if not await asyncio.to_thread(handoff_queue.return_to_bot, console.url, ctx.item.id):
         return response.text("This conversation is no longer open.", status=409)
-    await console.record(ctx, "conversation.return_to_bot", f"escalation:{ctx.escalation.id}")
+    await console.record(ctx, "conversation.return_to_bot", f"escalation:{ctx.item.id}")
     return response.redirect("/console/queue?notice=returned", status=303)
 
 
@@ -212,11 +203,11 @@ async def close(console: Console, request: Request, ctx: Context, escalation_id:
         "outcome": outcome,
         "referral": form_value(request, "referral", 200),
         "follow_up": form_value(request, "follow_up", 8) == "yes",
-        "by": ctx.counselor.id,
+        "by": ctx.me.id,
     }
-    if not await asyncio.to_thread(handoff_queue.close, console.url, ctx.escalation.id, wrapup):
+    if not await asyncio.to_thread(handoff_queue.close, console.url, ctx.item.id, wrapup):
         return response.text("This conversation is no longer open.", status=409)
-    await console.record(ctx, "conversation.close", f"escalation:{ctx.escalation.id}", outcome=outcome, follow_up=wrapup["follow_up"])
+    await console.record(ctx, "conversation.close", f"escalation:{ctx.item.id}", outcome=outcome, follow_up=wrapup["follow_up"])
     return response.redirect("/console/queue?notice=closed", status=303)
 
 
@@ -224,15 +215,15 @@ async def close(console: Console, request: Request, ctx: Context, escalation_id:
 async def erase(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
     if form_value(request, "confirm", 16).strip().lower() != ERASE_CONFIRMATION:
         return response.text(f'Type "{ERASE_CONFIRMATION}" to confirm: erasing cannot be undone.', status=400)
-    report = await asyncio.to_thread(erase_conversation, console.url, ctx.escalation.conversation_id)
-    await console.record(ctx, "conversation.erase", f"escalation:{ctx.escalation.id}", rows=report.total)
+    report = await asyncio.to_thread(erase_conversation, console.url, ctx.item.conversation_id)
+    await console.record(ctx, "conversation.erase", f"escalation:{ctx.item.id}", rows=report.total)
     return response.redirect("/console/queue?notice=erased", status=303)
 
 
 async def _hand_over(console: Console, request: Request, ctx: Context, action: str) -> HTTPResponse:
     """Transfer (own conversation) or reassign (supervisor): to a colleague, or back to the queue."""
     target = form_value(request, "to", 16)
-    item = ctx.escalation
+    item = ctx.item
     if target == "queue":
         moved = await asyncio.to_thread(handoff_queue.back_to_queue, console.url, item.id)
         detail: Dict[str, Any] = {"to": "queue"}

@@ -15,10 +15,11 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from bot import handoff_queue
-from bot.handoff_queue import QueueItem
+from bot.handoff import queue as handoff_queue
+from bot.handoff.queue import QueueItem
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class QueueWatcher:
         self._interval = interval
         self.snapshot = Snapshot(0)
         self._changed: Optional[asyncio.Event] = None
-        self._versions: Dict[int, object] = {}  # open escalation id -> its last change
+        self._versions: Dict[int, datetime] = {}  # open escalation id -> its last change
         self._items: Dict[int, QueueItem] = {}
         self._refreshing: Optional[asyncio.Lock] = None
         self._views: Dict[Tuple[int, Tuple[str, ...], int], Any] = {}

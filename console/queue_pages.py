@@ -10,7 +10,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import handoff_queue
+from bot.handoff import queue as handoff_queue
 from bot.storage.models import utcnow
 from console.live import Snapshot
 from console.permissions import Permission
@@ -26,7 +26,7 @@ def queue_json(console: Console, ctx: Context, snapshot: Snapshot) -> str:
     as JSON. The offered part is the same for everyone with the same languages: it is rendered
     and serialised once per change (and every 15 s), however many counselors watch."""
     now = utcnow()
-    me = ctx.counselor
+    me = ctx.me
 
     def offered_part() -> str:
         offered = handoff_queue.offered_to(snapshot.waiting, me.languages, console.settings.routing_grace_s, now)
@@ -77,7 +77,7 @@ async def queue_events(console: Console, request: Request, ctx: Context):
 
 @routes.route("/console/queue/next", Access(SIGNED_IN, (Permission.CLAIM,)), methods=("POST",))
 async def take_next(console: Console, request: Request, ctx: Context) -> HTTPResponse:
-    me = ctx.counselor
+    me = ctx.me
     taken = await asyncio.to_thread(handoff_queue.claim_next, console.url, me.id, me.languages, console.settings.routing_grace_s)
     if taken is None:
         return response.redirect("/console/queue?notice=empty", status=303)
@@ -87,16 +87,16 @@ async def take_next(console: Console, request: Request, ctx: Context) -> HTTPRes
 
 @routes.route("/console/conversations/<escalation_id>/preview", Access(SIGNED_IN, (Permission.VIEW_QUEUE,), True))
 async def preview(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
-    if ctx.escalation.status != handoff_queue.QUEUED and not console.guard.may(ctx.counselor, Permission.VIEW_ANY_CONVERSATION):
+    if ctx.item.status != handoff_queue.QUEUED and not console.guard.may(ctx.counselor, Permission.VIEW_ANY_CONVERSATION):
         return response.text("This conversation is no longer waiting.", status=403)
-    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, ctx.escalation.id)
-    await console.record(ctx, "conversation.preview", f"escalation:{ctx.escalation.id}")
-    return console.page("preview.html", ctx, item=item_view(ctx.escalation), summary=summary)
+    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, ctx.item.id)
+    await console.record(ctx, "conversation.preview", f"escalation:{ctx.item.id}")
+    return console.page("preview.html", ctx, item=item_view(ctx.item), summary=summary)
 
 
 @routes.route("/console/conversations/<escalation_id>/claim", Access(SIGNED_IN, (Permission.CLAIM,), True), methods=("POST",))
 async def claim(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
-    if not await asyncio.to_thread(handoff_queue.claim, console.url, ctx.escalation.id, ctx.counselor.id):
+    if not await asyncio.to_thread(handoff_queue.claim, console.url, ctx.item.id, ctx.me.id):
         return response.redirect("/console/queue?notice=taken", status=303)
-    await console.record(ctx, "conversation.claim", f"escalation:{ctx.escalation.id}")
-    return response.redirect(f"/console/conversations/{ctx.escalation.id}", status=303)
+    await console.record(ctx, "conversation.claim", f"escalation:{ctx.item.id}")
+    return response.redirect(f"/console/conversations/{ctx.item.id}", status=303)

@@ -93,4 +93,4 @@ def end(url: str, session_id: int) -> None:
 
 
 def csrf_ok(signed_in: SignedIn, offered: Optional[str]) -> bool:
-    return bool(offered) and hmac.compare_digest(signed_in.csrf_token, offered)
+    return offered is not None and offered != "" and hmac.compare_digest(signed_in.csrf_token, offered)

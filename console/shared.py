@@ -18,9 +18,10 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import audit, handoff_queue
+from bot import audit
 from bot.config import Settings
 from bot.crypto import Sealer
+from bot.handoff import queue as handoff_queue
 from bot.inbox import MessageStore
 from console.live import QueueWatcher
 from console.permissions import Permission, Rules

@@ -43,20 +43,21 @@ async def login_page(console: Console, request: Request, ctx: Context) -> HTTPRe
 @routes.route("/console/login", Access(PUBLIC), methods=("POST",))
 async def login(console: Console, request: Request, ctx: Context) -> HTTPResponse:
     result = await asyncio.to_thread(accounts.authenticate_password, console.url, form_value(request, "username", 64), form_value(request, "password", 256))
-    if not result.ok:
+    if not result.ok or result.counselor is None:
         await asyncio.to_thread(audit.record, console.url, "unknown", "session.sign_in_failed", "console", {})
         return console.page("login.html", ctx, status=401, error=result.message)
-    token = await asyncio.to_thread(sessions.start, console.url, result.counselor.id)
-    await asyncio.to_thread(audit.record, console.url, result.counselor.username, "session.password_accepted", f"counselor:{result.counselor.id}", {})
+    who = result.counselor
+    token = await asyncio.to_thread(sessions.start, console.url, who.id)
+    await asyncio.to_thread(audit.record, console.url, who.username, "session.password_accepted", f"counselor:{who.id}", {})
     return set_session_cookie(response.redirect("/console/verify", status=303), token)
 
 
 @routes.route("/console/verify", Access(PASSWORD_ONLY))
 async def verify_page(console: Console, request: Request, ctx: Context) -> HTTPResponse:
-    if ctx.signed_in.second_factor_done:
+    if ctx.session.second_factor_done:
         return response.redirect("/console/", status=303)
-    if not ctx.counselor.totp_enrolled:
-        enrolment = await asyncio.to_thread(accounts.start_totp_enrolment, console.url, console.sealer, ctx.counselor.id)
+    if not ctx.me.totp_enrolled:
+        enrolment = await asyncio.to_thread(accounts.start_totp_enrolment, console.url, console.sealer, ctx.me.id)
         return console.page("enrol.html", ctx, enrolment=enrolment, error=None)
     return console.page("verify.html", ctx, error=None)
 
@@ -64,18 +65,18 @@ async def verify_page(console: Console, request: Request, ctx: Context) -> HTTPR
 @routes.route("/console/verify", Access(PASSWORD_ONLY), methods=("POST",))
 async def verify(console: Console, request: Request, ctx: Context) -> HTTPResponse:
     code = re.sub(r"\s", "", form_value(request, "code", 16))
-    if ctx.counselor.totp_enrolled:
-        ok = await asyncio.to_thread(accounts.verify_totp, console.url, console.sealer, ctx.counselor.id, code)
+    if ctx.me.totp_enrolled:
+        ok = await asyncio.to_thread(accounts.verify_totp, console.url, console.sealer, ctx.me.id, code)
     else:
-        ok = await asyncio.to_thread(accounts.confirm_totp, console.url, console.sealer, ctx.counselor.id, code)
+        ok = await asyncio.to_thread(accounts.confirm_totp, console.url, console.sealer, ctx.me.id, code)
     if not ok:
-        await console.record(ctx, "session.second_factor_failed", f"counselor:{ctx.counselor.id}")
-        if not ctx.counselor.totp_enrolled:
-            enrolment = await asyncio.to_thread(accounts.start_totp_enrolment, console.url, console.sealer, ctx.counselor.id)
+        await console.record(ctx, "session.second_factor_failed", f"counselor:{ctx.me.id}")
+        if not ctx.me.totp_enrolled:
+            enrolment = await asyncio.to_thread(accounts.start_totp_enrolment, console.url, console.sealer, ctx.me.id)
             return console.page("enrol.html", ctx, status=401, enrolment=enrolment, error=accounts.SIGN_IN_FAILED)
         return console.page("verify.html", ctx, status=401, error=accounts.SIGN_IN_FAILED)
-    token = await asyncio.to_thread(sessions.complete_second_factor, console.url, ctx.signed_in.session_id)
-    await console.record(ctx, "session.signed_in", f"counselor:{ctx.counselor.id}", enrolled=not ctx.counselor.totp_enrolled)
+    token = await asyncio.to_thread(sessions.complete_second_factor, console.url, ctx.session.session_id)
+    await console.record(ctx, "session.signed_in", f"counselor:{ctx.me.id}", enrolled=not ctx.me.totp_enrolled)
     return set_session_cookie(response.redirect("/console/", status=303), token)
 
 
@@ -86,23 +87,23 @@ async def password_page(console: Console, request: Request, ctx: Context) -> HTT
 
 @routes.route("/console/password", Access(PASSWORD_ONLY), methods=("POST",))
 async def change_password(console: Console, request: Request, ctx: Context) -> HTTPResponse:
-    if not ctx.signed_in.second_factor_done:
+    if not ctx.session.second_factor_done:
         return response.redirect("/console/verify", status=303)
     new, again = form_value(request, "new", 256), form_value(request, "again", 256)
     if new != again:
         return console.page("password.html", ctx, status=400, error="The two new passwords differ.")
     try:
-        await asyncio.to_thread(accounts.change_password, console.url, ctx.counselor.id, form_value(request, "old", 256), new)
+        await asyncio.to_thread(accounts.change_password, console.url, ctx.me.id, form_value(request, "old", 256), new)
     except AccountError as error:
         return console.page("password.html", ctx, status=400, error=str(error))
-    await console.record(ctx, "counselor.password_changed", f"counselor:{ctx.counselor.id}")
+    await console.record(ctx, "counselor.password_changed", f"counselor:{ctx.me.id}")
     return response.redirect("/console/", status=303)
 
 
 @routes.route("/console/logout", Access(PASSWORD_ONLY), methods=("POST",))
 async def logout(console: Console, request: Request, ctx: Context) -> HTTPResponse:
-    await asyncio.to_thread(sessions.end, console.url, ctx.signed_in.session_id)
-    await console.record(ctx, "session.signed_out", f"counselor:{ctx.counselor.id}")
+    await asyncio.to_thread(sessions.end, console.url, ctx.session.session_id)
+    await console.record(ctx, "session.signed_out", f"counselor:{ctx.me.id}")
     return clear_session_cookie(response.redirect("/console/login", status=303))
 
 

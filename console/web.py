@@ -20,8 +20,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import handoff_queue
-from bot.handoff_queue import QueueItem
+from bot.handoff import queue as handoff_queue
+from bot.handoff.queue import QueueItem
 from console import sessions
 from console.accounts import CounselorInfo, get_counselor
 from console.permissions import Permission, Rules, allowed
@@ -58,6 +58,26 @@ class Context:
     @property
     def csrf(self) -> str:
         return self.signed_in.csrf_token if self.signed_in else ""
+
+    # What the guard has established before a handler runs, typed as present: a route that is not
+    # public has a session; a fully signed-in route has the counselor; a conversation route has it.
+    @property
+    def session(self) -> sessions.SignedIn:
+        if self.signed_in is None:
+            raise LookupError("this route has no session (it is public)")
+        return self.signed_in
+
+    @property
+    def me(self) -> CounselorInfo:
+        if self.counselor is None:
+            raise LookupError("this route has no signed-in counselor")
+        return self.counselor
+
+    @property
+    def item(self) -> QueueItem:
+        if self.escalation is None:
+            raise LookupError("this route is not about one conversation")
+        return self.escalation
 
 
 Handler = Callable[..., Awaitable[HTTPResponse]]

@@ -15,7 +15,7 @@ from actions.emergency import ActionEmergency
 from actions.fallback import ActionFallback
 from actions.screening import interpret_answer
 from actions.small_talk import ActionSmallTalk
-from bot.escalation import HandoffSummary, escalate, open_escalation
+from bot.handoff.escalation import HandoffSummary, escalate, open_escalation
 
 
 def tracker(
@@ -147,7 +147,7 @@ async def test_out_of_hours_the_person_hears_the_next_shift_and_the_emergency_nu
 
 async def test_the_bot_is_silent_with_a_counselor_and_answers_again_once_returned(database_url: str) -> None:
     from actions.handoff import ActionHandoffTurn
-    from bot import handoff_queue
+    from bot.handoff import queue as handoff_queue
 
     escalation = escalate(database_url, "conversation-1", reason="requested", language="en", jurisdiction=None,
                           summary=HandoffSummary(), requested=True).id
@@ -160,6 +160,33 @@ async def test_the_bot_is_silent_with_a_counselor_and_answers_again_once_returne
     handoff_queue.return_to_bot(database_url, escalation)
     _, events = await run(ActionTrackContext(), tracker("hi", "greet", slots={"handoff": "with_counselor", "welcomed": True}))
     assert SlotSet("handoff", None) in events
+
+
+async def test_a_waiting_person_hears_their_place_again_only_after_the_interval_or_when_they_ask(database_url: str) -> None:
+    """One clock (the escalation's wait_notice_at): the handoff's notice, the bot's later ones and
+    the console sweeper's all start it again."""
+    from datetime import timedelta
+
+    from actions.handoff import ActionHandoff, ActionHandoffTurn
+    from bot.config import load_settings
+    from bot.handoff import queue as handoff_queue
+
+    waiting = {"handoff": "queued", "welcomed": True}
+    responses, _ = await run(ActionHandoff(), tracker("i need a person", "talk_to_human", slots={"welcomed": True}))
+    assert "utter_queue_place_no_estimate" in responses or "utter_queue_place" in responses
+    escalation = open_escalation(database_url, "conversation-1").id
+
+    responses, _ = await run(ActionHandoffTurn(), tracker("ok", "affirm", slots=waiting))
+    assert "utter_handoff_waiting" not in responses  # just told
+    responses, _ = await run(ActionHandoffTurn(), tracker("can i talk to someone", "talk_to_human", slots=waiting))
+    assert responses[:1] == ["utter_handoff_waiting"]  # asked again: told again
+
+    long_ago = handoff_queue.get(database_url, escalation).wait_notice_at - timedelta(seconds=load_settings().handoff_notice_interval_s + 1)
+    handoff_queue.record_wait_notice(database_url, escalation, now=long_ago)
+    responses, _ = await run(ActionHandoffTurn(), tracker("hello?", "greet", slots=waiting))
+    assert responses[:1] == ["utter_handoff_waiting"]  # the interval has passed
+    responses, _ = await run(ActionHandoffTurn(), tracker("ok", "affirm", slots=waiting))
+    assert "utter_handoff_waiting" not in responses
 
 
 async def test_a_message_in_a_language_the_bot_lacks_is_kept_for_the_counselor(database_url: str) -> None:

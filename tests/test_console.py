@@ -17,9 +17,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot import handoff_queue
 from bot.crypto import Sealer, new_master_key
-from bot.escalation import HandoffSummary, escalate
+from bot.handoff import queue as handoff_queue
+from bot.handoff.escalation import HandoffSummary, escalate
 from bot.inbox import MessageStore
 from bot.storage.db import engine_for
 from bot.storage.models import utcnow

@@ -14,9 +14,9 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from bot import handoff_queue
 from bot.config import PROJECT_ROOT
 from bot.crypto import Sealer
+from bot.handoff import queue as handoff_queue
 from console import accounts
 from testsupport.servers import RunningServers, hotline_servers
 from testsupport.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, post_webhook

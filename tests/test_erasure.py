@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.erasure import ERASED_BY_CONVERSATION_KEY, ERASED_WITH_ESCALATION, HOLDS_NO_CONVERSATION_DATA, erase_conversation
-from bot.escalation import HandoffSummary, escalate
+from bot.handoff.escalation import HandoffSummary, escalate
 from bot.storage.db import engine_for, new_session
 from bot.storage.models import CaseNote, ChannelAddress, InboundMessage, OutboundMessage
 

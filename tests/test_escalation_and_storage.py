@@ -6,7 +6,7 @@ import asyncio
 
 import sqlalchemy as sa
 
-from bot.escalation import HandoffSummary, Priority, escalate, open_escalation, priority_for
+from bot.handoff.escalation import HandoffSummary, Priority, escalate, open_escalation, priority_for
 from bot.storage.db import engine_for
 
 

@@ -1,4 +1,4 @@
-"""The escalation queue (bot/handoff_queue.py) on SQLite and on a real PostgreSQL server."""
+"""The escalation queue (bot/handoff/queue.py) on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import List
 import pytest
 import sqlalchemy as sa
 
-from bot import handoff_queue
-from bot.escalation import HandoffSummary, escalate
+from bot.handoff import queue as handoff_queue
+from bot.handoff.escalation import HandoffSummary, escalate
 from bot.storage.db import engine_for
 from bot.storage.models import utcnow
 

@@ -1,4 +1,4 @@
-"""Counselor messages through the person's channel, and the queue's rare notices (bot/queue_notices.py)."""
+"""Counselor messages through the person's channel, and the queue's rare notices (bot/handoff/notices.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot import handoff_queue
 from bot.config import load_settings
 from bot.crypto import Sealer, new_master_key
 from bot.dialogue.nlg import Notices
-from bot.escalation import HandoffSummary, escalate
+from bot.handoff import queue as handoff_queue
+from bot.handoff.escalation import HandoffSummary, escalate
+from bot.handoff.notices import sweep
 from bot.inbox import DeliveryBlock, MessageStore
 from bot.opening_hours import Schedule
-from bot.queue_notices import sweep
 from bot.storage.db import engine_for
 from bot.storage.models import utcnow
 

@@ -28,7 +28,7 @@ class Escalation(Base):
     """A request for a counselor: who is waiting, how urgent, and what the bot learned so far.
 
     ``conversation_id`` is the channel's conversation key (for phone channels an HMAC of the
-    address, never the number). ``priority`` 1 is the most urgent (see ``bot.escalation.Priority``).
+    address, never the number). ``priority`` 1 is the most urgent (see ``bot.handoff.escalation.Priority``).
     """
 
     __tablename__ = "escalations"
@@ -36,7 +36,7 @@ class Escalation(Base):
     id = sa.Column(sa.Integer, primary_key=True)
     conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
     channel = sa.Column(sa.String(32), nullable=False, default="unknown")
-    status = sa.Column(sa.String(16), nullable=False, default="queued", index=True)  # bot.handoff_queue.QueueState
+    status = sa.Column(sa.String(16), nullable=False, default="queued", index=True)  # bot.handoff.queue.QueueState
     priority = sa.Column(sa.Integer, nullable=False)
     reason = sa.Column(sa.String(32), nullable=False)
     language = sa.Column(sa.String(8), nullable=False)
@@ -44,7 +44,7 @@ class Escalation(Base):
     summary = sa.Column(sa.JSON, nullable=False, default=dict)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    # the queue (see bot.handoff_queue): status queued -> with_counselor -> closed, or returned to the bot
+    # the queue (see bot.handoff.queue): status queued -> with_counselor -> closed, or returned to the bot
     queued_at = sa.Column(sa.DateTime, nullable=True, default=utcnow)
     claimed_at = sa.Column(sa.DateTime, nullable=True)
     closed_at = sa.Column(sa.DateTime, nullable=True)

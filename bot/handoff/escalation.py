@@ -1,7 +1,7 @@
 """Escalation: the one way a conversation is handed to a human counselor.
 
 :func:`escalate` records (or raises the priority of) the open request for a conversation, with
-language, jurisdiction and a handoff summary. ``bot.handoff_queue`` moves the rows through the
+language, jurisdiction and a handoff summary. ``bot.handoff.queue`` moves the rows through the
 queue; ``bot.erasure`` deletes them with the rest of a conversation.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any, Dict, List, Optional
 
-from bot.handoff_queue import QUEUED, open_row
+from bot.handoff.queue import QUEUED, open_row
 from bot.storage.db import new_session
 from bot.storage.models import Escalation, utcnow
 

@@ -1,6 +1,6 @@
 """The escalation queue: who is waiting, in what order, and which counselor has whom.
 
-One escalation row per handover of a conversation (``bot.escalation.escalate`` opens it), with a
+One escalation row per handover of a conversation (``bot.handoff.escalation.escalate`` opens it), with a
 small state machine::
 
     (bot) --escalate--> queued --claim--> with_counselor --close--> closed
@@ -360,8 +360,12 @@ def silent_since(url: str, silence_s: float, now: Optional[datetime] = None) -> 
         return [item_of(row) for row in rows]
 
 
-def record_wait_notice(url: str, escalation_id: int, place: int, now: Optional[datetime] = None) -> None:
-    """Remember when and at which place the person was last told their wait."""
+def record_wait_notice(url: str, escalation_id: int, place: Optional[int] = None, now: Optional[datetime] = None) -> None:
+    """Remember when, and at which place (by default: where they stand now), the person was last
+    told about their wait. This column is the one clock of wait notices: the bot's and the
+    console sweeper's (``bot.handoff.notices``)."""
+    if place is None:
+        place = position(url, escalation_id)
     with new_session(url) as session:
         session.execute(
             update(Escalation)

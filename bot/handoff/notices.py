@@ -15,16 +15,33 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 
-from bot import handoff_queue
 from bot.config import Settings
 from bot.dialogue.nlg import Notices
+from bot.handoff import queue as handoff_queue
 from bot.inbox import MessageStore
 from bot.opening_hours import Schedule, is_open
 from bot.storage.models import utcnow
 
 AuditHook = Callable[[str, str, dict], None]  # (action, target, detail)
+
+
+@dataclass(frozen=True)
+class PlaceNotice:
+    """Where someone stands in the queue, as a catalog key and its values (the same words whether
+    the bot says it at the handoff or the console's sweeper sends it later)."""
+
+    key: str
+    values: Dict[str, int]
+
+
+def place_notice(url: str, place: int, now: Optional[datetime] = None) -> PlaceNotice:
+    """The place and, when the queue's recent pace allows an honest estimate, the wait in minutes."""
+    wait = handoff_queue.estimated_wait_seconds(url, place, now)
+    if wait is None:
+        return PlaceNotice("utter_queue_place_no_estimate", {"position": place})
+    return PlaceNotice("utter_queue_place", {"position": place, "wait": max(1, math.ceil(wait / 60))})
 
 
 @dataclass
@@ -68,12 +85,8 @@ def sweep(
             continue
         if not handoff_queue.take_wait_notice(url, item.id, item.wait_notice_at, place, now):
             continue  # another console server has just told them
-        wait = handoff_queue.estimated_wait_seconds(url, place, now)
-        if wait is None:
-            text = notices.text("utter_queue_place_no_estimate", item.language, item.jurisdiction, position=place)
-        else:
-            minutes = max(1, math.ceil(wait / 60))
-            text = notices.text("utter_queue_place", item.language, item.jurisdiction, position=place, wait=minutes)
+        notice = place_notice(url, place, now)
+        text = notices.text(notice.key, item.language, item.jurisdiction, **notice.values)
         store.queue_outbound(item.conversation_id, text, author="line")
         result.told_place.append(item.id)
     return result
