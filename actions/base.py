@@ -3,7 +3,7 @@
 The first answer of a conversation begins with the first-contact notice (its confidentiality and
 limits, the emergency number), whatever the person wrote first; except an emergency, whose first
 reply must be the emergency number itself. The notice is short: a first turn, notice included,
-fits three SMS (``tests/test_catalogs.py``).
+fits three SMS (``tests/bot/test_catalogs.py``).
 """
 
 from __future__ import annotations
