@@ -128,7 +128,10 @@
       const text = input.value.trim();
       if (!text) { status(strings.empty); return; }
       if (await send(id, text)) input.value = "";
-      input.focus();
+      // Back to the text box, unless the person has moved on meanwhile (to Quick exit, say):
+      // a slow answer must never pull the focus away from the way out.
+      const composer = document.getElementById("composer");
+      if (document.activeElement === document.body || composer.contains(document.activeElement)) input.focus();
     });
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey) {
