@@ -44,6 +44,7 @@ class Settings:
     silence_close_s: int
     routing_grace_s: int
     console_idle_timeout_s: int
+    console_permissions_file: Optional[Path] = None  # the help line's own rules; default: the packaged ones
 
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
@@ -147,6 +148,7 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         silence_close_s=_positive_int(environ, "HOTLINE_SILENCE_CLOSE", 15 * 60),
         routing_grace_s=_positive_int(environ, "HOTLINE_ROUTING_GRACE", 120),
         console_idle_timeout_s=_positive_int(environ, "HOTLINE_CONSOLE_IDLE_TIMEOUT", 30 * 60),
+        console_permissions_file=Path(environ["HOTLINE_CONSOLE_PERMISSIONS"]) if environ.get("HOTLINE_CONSOLE_PERMISSIONS") else None,
     )
 
 

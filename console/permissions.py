@@ -75,8 +75,13 @@ def allowed(
 
 
 def load_rules(path: Optional[Path] = None) -> Rules:
-    """Read and check the rules file (default: ``permissions.yml`` beside this module)."""
-    path = Path(path) if path is not None else RULES_FILE
+    """Read and check the rules file (default: ``HOTLINE_CONSOLE_PERMISSIONS`` if set, else
+    ``permissions.yml`` beside this module)."""
+    if path is None:
+        from bot.config import load_settings
+
+        path = load_settings().console_permissions_file or RULES_FILE
+    path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:

@@ -337,3 +337,26 @@ def test_an_admin_changes_the_opening_hours_and_a_broken_version_is_refused(line
     hours = current_schedules(line["url"], Path("/nonexistent"))
     assert not is_open(hours, "web", datetime(2026, 11, 29, 12, 0)) and is_open(hours, "web", datetime(2026, 11, 30, 12, 0))
     assert signed_in(line, "not-an-admin").post("/console/admin/opening-hours", {"hours": "schedules: {}"}).status_code == 403
+
+
+def test_a_help_lines_own_rules_can_give_one_admin_section_to_supervisors(tmp_path: Path) -> None:
+    """HOTLINE_CONSOLE_PERMISSIONS: here supervisors may check the audit log. The administration
+    page opens for them with that section only; accounts stay the admins'."""
+    from console.permissions import RULES_FILE
+
+    rules = RULES_FILE.read_text(encoding="utf-8").replace("  verify_audit:\n    - [{role: admin}]", "  verify_audit:\n    - [{role: [admin, supervisor]}]")
+    assert "[admin, supervisor]" in rules
+    (tmp_path / "rules.yml").write_text(rules, encoding="utf-8")
+    key = new_master_key()
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": key, "HOTLINE_CONSOLE_PERMISSIONS": str(tmp_path / "rules.yml")}
+    with console_server(tmp_path / "console", env) as base:
+        own = {"base": base, "url": url, "sealer": Sealer(base64.urlsafe_b64decode(key))}
+        supervisor, admin = signed_in(own, "sara", role="supervisor"), signed_in(own, "root", role="admin")
+        page = supervisor.get("/console/admin")
+        assert page.status_code == 200 and "Audit log" in page.text
+        assert "Add an account" not in page.text and "Opening hours" not in page.text
+        assert supervisor.get("/console/admin/audit").status_code == 200
+        assert supervisor.post("/console/admin/counselors", {"username": "x1y", "display_name": "X", "role": "admin", "languages": "en"}).status_code == 403
+        assert "Add an account" in admin.get("/console/admin").text
+        assert signed_in(own, "carl").get("/console/admin").status_code == 403  # a counselor has no section
