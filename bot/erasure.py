@@ -26,7 +26,7 @@ from typing import Dict, Mapping
 
 import sqlalchemy as sa
 
-from bot.storage.db import engine_for, upgrade
+from bot.storage.db import engine_for, sessions
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def erase_conversation(database_url: str, conversation_key: str) -> ErasureRepor
     """Delete every row of one conversation from every table, all or nothing."""
     if not conversation_key:
         raise ValueError("erasure needs a conversation key")
-    upgrade(database_url)
+    sessions(database_url)  # the schema is up to date (migrated once per process)
     engine = engine_for(database_url)
     metadata = sa.MetaData()
     present = set(sa.inspect(engine).get_table_names())
