@@ -35,7 +35,6 @@ from twilio.request_validator import RequestValidator
 
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
-from bot.errors import DeliveryError
 from bot.inbox import Inbound, MessageStore
 from bot.numbers import HotlineNumber, load_numbers, lookup
 from bot.sms import split_for_sms, split_for_whatsapp, turn_text
@@ -43,6 +42,7 @@ from bot.text import fold
 from channels.inbox_worker import InboxWorker
 from channels.turns import take_turn
 from channels.twilio_api import TwilioClient
+from channels.twilio_outbox import TwilioOutbox
 
 logger = logging.getLogger(__name__)
 
@@ -109,21 +109,20 @@ class TwilioHotlineInput(InputChannel):
         self._runtime = runtime
         self._process_turns = process_turns
         self._worker: Optional[InboxWorker] = None  # runs the turns (None in a receive-only process)
-        self._people_sender: Optional[asyncio.Task] = None  # sends counselors' messages, one at a time
-
-    async def _send_from_people(self) -> None:
-        """On every look at the inbox: send what counselors (the console, another process) wrote
-        to SMS and WhatsApp users, one message after the other."""
-        if self._people_sender is None or self._people_sender.done():
-            waiting = await asyncio.to_thread(self.runtime.store.pending_from_people, CHANNELS)
-            if waiting:
-                self._people_sender = asyncio.get_running_loop().create_task(self._send_in_order(waiting))
+        self._outbox: Optional[TwilioOutbox] = None  # sends what the bot and counselors wrote
 
     @property
     def runtime(self) -> TwilioRuntime:
         if self._runtime is None:
             self._runtime = TwilioRuntime.build(load_settings())
         return self._runtime
+
+    @property
+    def outbox(self) -> TwilioOutbox:
+        if self._outbox is None:
+            runtime = self.runtime
+            self._outbox = TwilioOutbox(runtime.store, runtime.client, runtime.settings, CHANNELS)
+        return self._outbox
 
     # ------------------------------------------------------------------ HTTP
     def _signed_url(self, request: Request) -> str:
@@ -191,7 +190,7 @@ class TwilioHotlineInput(InputChannel):
                 await self._process(app, inbound, on_new_message)
 
             self._worker = InboxWorker(
-                "Twilio", self.runtime.store, CHANNELS, process, lanes=TURN_LANES, on_poll=self._send_from_people
+                "Twilio", self.runtime.store, CHANNELS, process, lanes=TURN_LANES, on_poll=self.outbox.send_from_people
             )
             app.add_task(self._recover(self._worker))
 
@@ -225,7 +224,7 @@ class TwilioHotlineInput(InputChannel):
         await asyncio.to_thread(store.release_interrupted)
         pending = await asyncio.to_thread(store.pending, CHANNELS)
         asyncio.get_running_loop().create_task(worker.run())
-        await self._send_in_order(pending)
+        await self.outbox.send_in_order(pending)
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """One turn: Rasa's answer (or STOP/START, or the media notice), stored with the message
@@ -252,11 +251,7 @@ class TwilioHotlineInput(InputChannel):
             parts = split_for_sms(turn_text(replies))
         outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
         # Sending waits on the network: it must not hold up the next turn.
-        asyncio.get_running_loop().create_task(self._send_in_order(outbound_ids))
-
-    async def _send_in_order(self, outbound_ids: List[int]) -> None:
-        for outbound_id in outbound_ids:
-            await self._send(outbound_id)
+        asyncio.get_running_loop().create_task(self.outbox.send_in_order(outbound_ids))
 
     async def _media_reply(self, app, inbound: Inbound) -> List[str]:
         tracker = await app.ctx.agent.tracker_store.get_or_create_tracker(inbound.conversation_key)
@@ -264,27 +259,6 @@ class TwilioHotlineInput(InputChannel):
         language = tracker.get_slot("language") or number.language
         message = await app.ctx.agent.nlg.generate(MEDIA_RESPONSE, tracker, self.name(), language=language)
         return [message["text"]] if message and message.get("text") else []
-
-    async def _send(self, outbound_id: int) -> None:
-        store = self.runtime.store
-        outbound = await asyncio.to_thread(store.claim, outbound_id)
-        if outbound is None:
-            return
-        blocked = await asyncio.to_thread(store.may_send, outbound.conversation_key, outbound.channel)
-        if blocked:
-            await asyncio.to_thread(store.mark_suppressed, outbound_id, blocked)
-            return
-        if self.runtime.client is None:
-            await asyncio.to_thread(store.mark_failed, outbound_id, "TWILIO_ACCOUNT_SID is not set", 0)
-            return
-        callback = f"{self.runtime.settings.public_url}/webhooks/twilio/status" if self.runtime.settings.public_url else None
-        try:
-            sid, attempts = await self.runtime.client.send(outbound.address, outbound.hotline_number, outbound.body, callback)
-        except DeliveryError as error:
-            logger.error("A reply could not be sent (%s after %d attempts).", error.reason, error.attempts)
-            await asyncio.to_thread(store.mark_failed, outbound_id, error.reason, error.attempts)
-            return
-        await asyncio.to_thread(store.mark_sent, outbound_id, sid, attempts)
 
 
 def _form(request: Request) -> Optional[Dict[str, str]]:
