@@ -172,33 +172,24 @@ def _counselor_add(args: argparse.Namespace) -> int:
     return 0
 
 
-@_reports_errors
-def _counselor_disable(args: argparse.Namespace) -> int:
-    from console.accounts import disable_counselor
-
-    counselor = disable_counselor(load_settings().database_url, args.username)
-    _audit_cli("counselor.disable", counselor)
-    print(f"disabled {counselor.username!r} and signed out its sessions")
-    return 0
-
-
-@_reports_errors
-def _counselor_reset_2fa(args: argparse.Namespace) -> int:
-    from console.accounts import reset_second_factor
-
-    counselor = reset_second_factor(load_settings().database_url, args.username)
-    _audit_cli("counselor.reset_2fa", counselor)
-    print(f"reset the second factor of {counselor.username!r}: it enrols again at the next sign-in; sessions ended")
-    return 0
+# Account changes that need only the username: what to call in console.accounts, the audit action,
+# and what to print afterwards.
+ACCOUNT_CHANGES = {
+    "disable": ("disable_counselor", "counselor.disable", "disabled {name!r} and signed out its sessions"),
+    "reset-2fa": ("reset_second_factor", "counselor.reset_2fa",
+                  "reset the second factor of {name!r}: it enrols again at the next sign-in; sessions ended"),
+    "enable": ("enable_counselor", "counselor.enable", "enabled {name!r}"),
+}
 
 
 @_reports_errors
-def _counselor_enable(args: argparse.Namespace) -> int:
-    from console.accounts import enable_counselor
+def _counselor_change(args: argparse.Namespace) -> int:
+    from console import accounts
 
-    counselor = enable_counselor(load_settings().database_url, args.username)
-    _audit_cli("counselor.enable", counselor)
-    print(f"enabled {counselor.username!r}")
+    function, action, done = ACCOUNT_CHANGES[args.change]
+    counselor = getattr(accounts, function)(load_settings().database_url, args.username)
+    _audit_cli(action, counselor)
+    print(done.format(name=counselor.username))
     return 0
 
 
@@ -327,13 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(run=_counselor_add)
     disable = counselor_actions.add_parser("disable", help="disable an account and sign it out everywhere")
     disable.add_argument("username")
-    disable.set_defaults(run=_counselor_disable)
+    disable.set_defaults(run=_counselor_change, change="disable")
     reset = counselor_actions.add_parser("reset-2fa", help="forget the second factor; the next sign-in enrols again")
     reset.add_argument("username")
-    reset.set_defaults(run=_counselor_reset_2fa)
+    reset.set_defaults(run=_counselor_change, change="reset-2fa")
     enable = counselor_actions.add_parser("enable", help="let a disabled account sign in again")
     enable.add_argument("username")
-    enable.set_defaults(run=_counselor_enable)
+    enable.set_defaults(run=_counselor_change, change="enable")
     new_password = counselor_actions.add_parser("reset-password", help="a new one-time password; signs the account out")
     new_password.add_argument("username")
     new_password.set_defaults(run=_counselor_reset_password)

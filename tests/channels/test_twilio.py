@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from testsupport.servers import RunningServers, hotline_servers
-from testsupport.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, new_sid, post_webhook
+from testsupport.twilio_client import TEST_ACCOUNT_SID, channel_environment, inbound_sms_params, new_sid, post_webhook
 from testsupport.twilio_emulator import BackgroundEmulator, running_emulator
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
@@ -83,13 +83,7 @@ class Line:
 @pytest.fixture(scope="module")
 def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
     with running_emulator(auth_token=AUTH_TOKEN) as emulator:
-        environment = {
-            "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "HOTLINE_TWILIO_API_URL": emulator.base_url,
-            "HOTLINE_PUBLIC_URL": PUBLIC_URL,
-            "HOTLINE_DEFAULT_JURISDICTION": "",
-        }
+        environment = {**channel_environment(emulator.base_url, AUTH_TOKEN, PUBLIC_URL), "HOTLINE_DEFAULT_JURISDICTION": ""}
         workdir = tmp_path_factory.mktemp("twilio")
         with hotline_servers(workdir, MODEL, environment, twilio_receiver=True) as servers:
             yield Line(servers, emulator)

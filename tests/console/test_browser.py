@@ -19,7 +19,7 @@ from bot.crypto import Sealer
 from bot.handoff import queue as handoff_queue
 from console import accounts
 from testsupport.servers import RunningServers, hotline_servers
-from testsupport.twilio_client import TEST_ACCOUNT_SID, inbound_sms_params, post_webhook
+from testsupport.twilio_client import TEST_ACCOUNT_SID, channel_environment, inbound_sms_params, post_webhook
 from testsupport.twilio_emulator import BackgroundEmulator, running_emulator
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
@@ -35,12 +35,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict]:
     with running_emulator(auth_token=AUTH_TOKEN) as emulator:
-        environment = {
-            "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "HOTLINE_TWILIO_API_URL": emulator.base_url,
-            "HOTLINE_PUBLIC_URL": PUBLIC_URL,
-        }
+        environment = channel_environment(emulator.base_url, AUTH_TOKEN, PUBLIC_URL)
         workdir = tmp_path_factory.mktemp("console-browser")
         with hotline_servers(workdir, MODEL, environment, twilio_receiver=True, console=True) as servers:
             env = servers.environment
