@@ -15,12 +15,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import say
+from actions.common import Configured, say
 
 WELCOMED_SLOT = "welcomed"
 
 
-class HotlineAction(Action, metaclass=abc.ABCMeta):
+class HotlineAction(Configured, Action, metaclass=abc.ABCMeta):
     """Sends the first-contact notice once per conversation, then the action's own answer."""
 
     #: False for actions whose first message must not be delayed by the notice (emergency).

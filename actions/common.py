@@ -1,14 +1,15 @@
-"""Helpers every action uses: shared resources (created on first use), slots, the handoff summary."""
+"""What every action uses: its settings and knowledge base (:class:`Configured`), slots, the handoff summary."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.config import Settings, load_settings
+from bot.config import LazySettings, Settings
 from bot.handoff.escalation import HandoffSummary
 from bot.knowledge import KnowledgeBase
 
@@ -24,15 +25,19 @@ SCREENING_SLOTS = (
 )
 
 
-def settings() -> Settings:
-    return load_settings()
+@functools.lru_cache(maxsize=4)
+def knowledge_for(knowledge_dir: Path, languages: Tuple[str, ...]) -> KnowledgeBase:
+    """The knowledge base, loaded once per process on first use (never at import)."""
+    return KnowledgeBase.load(knowledge_dir, languages)
 
 
-@functools.lru_cache(maxsize=1)
-def knowledge() -> KnowledgeBase:
-    """The knowledge base, loaded on first use (never at import)."""
-    current = settings()
-    return KnowledgeBase.load(current.knowledge_dir, current.languages)
+class Configured(LazySettings):
+    """Gives an action its settings (passed in by tests, else from the environment) and the
+    knowledge base."""
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        return knowledge_for(self.settings.knowledge_dir, self.settings.languages)
 
 
 def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
@@ -40,18 +45,18 @@ def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
     dispatcher.utter_message(response=response, **values)
 
 
-def language_of(tracker: Tracker) -> str:
+def language_of(tracker: Tracker, settings: Settings) -> str:
     """The language the bot writes to this person in (one of ``HOTLINE_LANGUAGES``)."""
-    return tracker.get_slot("language") or settings().default_language
+    return tracker.get_slot("language") or settings.default_language
 
 
-def written_language_of(tracker: Tracker) -> str:
+def written_language_of(tracker: Tracker, settings: Settings) -> str:
     """The language the person writes in: the one a counselor needs (may be one the bot lacks)."""
-    return tracker.get_slot("written_language") or language_of(tracker)
+    return tracker.get_slot("written_language") or language_of(tracker, settings)
 
 
-def jurisdiction_of(tracker: Tracker) -> Optional[str]:
-    return tracker.get_slot("jurisdiction") or settings().default_jurisdiction
+def jurisdiction_of(tracker: Tracker, settings: Settings) -> Optional[str]:
+    return tracker.get_slot("jurisdiction") or settings.default_jurisdiction
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:

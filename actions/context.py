@@ -18,7 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import knowledge, latest_intent, latest_user_metadata, settings
+from actions.common import Configured, latest_intent, latest_user_metadata
 from bot.handoff import queue as handoff_queue
 from bot.language import Detection, conversation_language, requested_language, written_language
 from bot.safety import mentions_child
@@ -42,19 +42,19 @@ def merge_indicators(seen: List[Dict[str, Any]], new: List[Dict[str, Any]]) -> L
     return sorted(merged.values(), key=lambda item: item["confidence"], reverse=True)
 
 
-class ActionTrackContext(Action):
+class ActionTrackContext(Configured, Action):
     def name(self) -> Text:
         return "action_track_context"
 
     def _jurisdiction(self, tracker: Tracker, text: str) -> Optional[str]:
         from_channel = latest_user_metadata(tracker).get("jurisdiction")
-        if from_channel in knowledge().jurisdictions:
+        if from_channel in self.knowledge.jurisdictions:
             return from_channel
-        named = knowledge().jurisdiction_in(text)
-        return named or tracker.get_slot("jurisdiction") or settings().default_jurisdiction
+        named = self.knowledge.jurisdiction_in(text)
+        return named or tracker.get_slot("jurisdiction") or self.settings.default_jurisdiction
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        config = settings()
+        config = self.settings
         message = tracker.latest_message
         text = message.get("text") or ""
         intent = latest_intent(tracker)

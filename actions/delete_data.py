@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
-from actions.common import say, settings
+from actions.common import say
 from bot.erasure import erase_conversation
 from bot.storage import ERASURE_SLOT
 
@@ -34,7 +34,7 @@ class ActionDeleteData(HotlineAction):
         return "action_delete_data"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        erase_conversation(settings().database_url, tracker.sender_id)
+        erase_conversation(self.settings.database_url, tracker.sender_id)
         say(dispatcher, "utter_data_deleted")
         return [SlotSet("delete_pending", False), SlotSet(ERASURE_SLOT, True)]
 

@@ -13,7 +13,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
-from actions.common import say, settings
+from actions.common import say
 from actions.handoff import HANDOFF_QUEUED, record_request, tell_place_in_line
 from bot.handoff import queue as handoff_queue
 
@@ -28,12 +28,12 @@ class ActionEmergency(HotlineAction):
         say(dispatcher, "utter_emergency")
         say(dispatcher, "utter_emergency_safety_check")
         already_handed_over = tracker.get_slot("handoff")
-        escalation_id = record_request(tracker, "emergency", dispatcher, danger=True)
+        escalation_id = record_request(self.settings, tracker, "emergency", dispatcher, danger=True)
         if not already_handed_over:
             say(dispatcher, "utter_handoff_urgent")
-            tell_place_in_line(dispatcher, tracker, escalation_id, only_if_closed=True)
+            tell_place_in_line(self.settings, dispatcher, tracker, escalation_id, only_if_closed=True)
         else:  # this reply told them they are first in line: the notice clock starts again
-            handoff_queue.record_wait_notice(settings().database_url, escalation_id)
+            handoff_queue.record_wait_notice(self.settings.database_url, escalation_id)
         events: List[EventType] = [
             SlotSet("danger_seen", True),
             SlotSet("handoff", already_handed_over or HANDOFF_QUEUED),

@@ -27,9 +27,9 @@ from actions.common import (
     latest_intent,
     latest_user_metadata,
     say,
-    settings,
     written_language_of,
 )
+from bot.config import Settings
 from bot.handoff import queue as handoff_queue
 from bot.handoff.escalation import escalate
 from bot.handoff.notices import place_notice
@@ -44,9 +44,9 @@ HANDOFF_ANNOUNCEMENTS = frozenset(
 )
 
 
-def schedules() -> Dict[str, Schedule]:
+def schedules(settings: Settings) -> Dict[str, Schedule]:
     """The team's opening hours in force (as saved in the console, else ``opening_hours.yml``)."""
-    return current_schedules(settings().database_url, settings().opening_hours_file)
+    return current_schedules(settings.database_url, settings.opening_hours_file)
 
 
 def hotline_number_of(tracker: Tracker) -> Optional[str]:
@@ -55,15 +55,16 @@ def hotline_number_of(tracker: Tracker) -> Optional[str]:
 
 
 def record_request(
+    settings: Settings,
     tracker: Tracker, reason: str, dispatcher: CollectingDispatcher, danger: Optional[bool] = None
 ) -> int:
     """Open or update the conversation's escalation (with what the bot has said so far); its id."""
     row = escalate(
-        settings().database_url,
+        settings.database_url,
         tracker.sender_id,
         reason=reason,
-        language=written_language_of(tracker),
-        jurisdiction=jurisdiction_of(tracker),
+        language=written_language_of(tracker, settings),
+        jurisdiction=jurisdiction_of(tracker, settings),
         summary=handoff_summary(tracker, danger=danger, dispatcher=dispatcher),
         requested=True,
         channel=tracker.get_latest_input_channel() or "unknown",
@@ -73,13 +74,14 @@ def record_request(
 
 
 def tell_place_in_line(
+    settings: Settings,
     dispatcher: CollectingDispatcher, tracker: Tracker, escalation_id: int, only_if_closed: bool = False
 ) -> None:
     """Out of hours: say so, with the alternatives. Otherwise the place in line and the real wait
     (not after an emergency message, which already holds three texts and is first in line).
     Either way the person has just been told about their wait: the notice clock starts again."""
-    url = settings().database_url
-    if not is_open(schedules(), hotline_number_of(tracker)):
+    url = settings.database_url
+    if not is_open(schedules(settings), hotline_number_of(tracker)):
         say(dispatcher, "utter_queue_out_of_hours")
         if not only_if_closed:  # (an emergency reply has just given the number)
             say(dispatcher, "utter_emergency")
@@ -91,12 +93,14 @@ def tell_place_in_line(
     handoff_queue.record_wait_notice(url, escalation_id)
 
 
-def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str) -> List[EventType]:
+def hand_over(
+    settings: Settings, dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str
+) -> List[EventType]:
     """Say ``announcement``, put the conversation in the queue with ``reason``, tell the place in
     line (or the opening hours), close any open form and pause the bot."""
     say(dispatcher, announcement)
-    escalation_id = record_request(tracker, reason, dispatcher)
-    tell_place_in_line(dispatcher, tracker, escalation_id)
+    escalation_id = record_request(settings, tracker, reason, dispatcher)
+    tell_place_in_line(settings, dispatcher, tracker, escalation_id)
     events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED)]
     if tracker.active_loop.get("name"):
         events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
@@ -108,7 +112,7 @@ class ActionHandoff(HotlineAction):
         return "action_handoff"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        return hand_over(dispatcher, tracker, "utter_handoff_recorded", "requested")
+        return hand_over(self.settings, dispatcher, tracker, "utter_handoff_recorded", "requested")
 
 
 class ActionHandoffTurn(HotlineAction):
@@ -116,15 +120,15 @@ class ActionHandoffTurn(HotlineAction):
         return "action_handoff_turn"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        escalation_id = record_request(tracker, "requested", dispatcher)
+        escalation_id = record_request(self.settings, tracker, "requested", dispatcher)
         if tracker.get_slot("handoff") == handoff_queue.WITH_COUNSELOR:
             return []  # a counselor is answering: the bot says nothing at all
-        item = handoff_queue.get(settings().database_url, escalation_id)
+        item = handoff_queue.get(self.settings.database_url, escalation_id)
         last_notice = item.wait_notice_at if item else None
         asked_again = latest_intent(tracker) in ASKING_FOR_PERSON_INTENTS
-        if asked_again or last_notice is None or (utcnow() - last_notice).total_seconds() >= settings().handoff_notice_interval_s:
+        if asked_again or last_notice is None or (utcnow() - last_notice).total_seconds() >= self.settings.handoff_notice_interval_s:
             say(dispatcher, "utter_handoff_waiting")
-            tell_place_in_line(dispatcher, tracker, escalation_id)
+            tell_place_in_line(self.settings, dispatcher, tracker, escalation_id)
             return []
         if last_bot_response(tracker) in HANDOFF_ANNOUNCEMENTS:
             say(dispatcher, "utter_handoff_noted")

@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
-from actions.common import say, settings
+from actions.common import say
 from actions.handoff import hand_over
 from bot.language import requested_language
 
@@ -28,7 +28,7 @@ class ActionChangeLanguage(HotlineAction):
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         asked_for = requested_language(tracker.latest_message.get("text") or "")
-        configured = settings().languages
+        configured = self.settings.languages
         if asked_for in configured:
             say(dispatcher, "utter_language_changed")
         else:
@@ -43,4 +43,4 @@ class ActionOtherLanguage(HotlineAction):
         return "action_other_language"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        return hand_over(dispatcher, tracker, "utter_other_language", "language")
+        return hand_over(self.settings, dispatcher, tracker, "utter_other_language", "language")

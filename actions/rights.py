@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import HotlineAction
-from actions.common import jurisdiction_of, knowledge, language_of, say
+from actions.common import Configured, jurisdiction_of, language_of, say
 from bot.knowledge import FALLBACK_JURISDICTION, RightsEntry
 
 
@@ -37,14 +37,14 @@ def send_entry(dispatcher: CollectingDispatcher, entry: RightsEntry, language: s
     )
 
 
-class ValidateCountryForm(FormValidationAction):
+class ValidateCountryForm(Configured, FormValidationAction):
     def name(self) -> Text:
         return "validate_country_form"
 
     def validate_country_reply(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        place = knowledge().jurisdiction_in(str(value or "")) or FALLBACK_JURISDICTION
+        place = self.knowledge.jurisdiction_in(str(value or "")) or FALLBACK_JURISDICTION
         return {"country_reply": "given", "jurisdiction": place}
 
 
@@ -53,11 +53,11 @@ class ActionAnswerRights(HotlineAction):
         return "action_answer_rights"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        jurisdiction: Optional[str] = jurisdiction_of(tracker)
-        topic = knowledge().topic_in(last_rights_question(tracker))
+        jurisdiction: Optional[str] = jurisdiction_of(tracker, self.settings)
+        topic = self.knowledge.topic_in(last_rights_question(tracker))
         if jurisdiction == FALLBACK_JURISDICTION:
             say(dispatcher, "utter_rights_no_local_info")
-        send_entry(dispatcher, knowledge().rights(jurisdiction, topic), language_of(tracker), detail=False)
+        send_entry(dispatcher, self.knowledge.rights(jurisdiction, topic), language_of(tracker, self.settings), detail=False)
         return [SlotSet("rights_topic", topic), SlotSet("country_reply", None)]
 
 
@@ -69,5 +69,6 @@ class ActionRightsDetail(HotlineAction):
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         topic = tracker.get_slot("rights_topic") or "overview"
-        send_entry(dispatcher, knowledge().rights(jurisdiction_of(tracker), topic), language_of(tracker), detail=True)
+        jurisdiction = jurisdiction_of(tracker, self.settings)
+        send_entry(dispatcher, self.knowledge.rights(jurisdiction, topic), language_of(tracker, self.settings), detail=True)
         return []

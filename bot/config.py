@@ -156,3 +156,18 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
 def load_settings() -> Settings:
     """Settings of this process, read once from the environment."""
     return settings_from(os.environ)
+
+
+class LazySettings:
+    """For what Rasa builds without arguments (actions, channels): settings passed in (tests), or
+    else read from the environment on first use, never at import."""
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        super().__init__()
+        self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings

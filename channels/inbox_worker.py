@@ -16,7 +16,9 @@ import logging
 import zlib
 from typing import Awaitable, Callable, List, Optional, Sequence
 
-from bot.inbox import Inbound, MessageStore
+from bot import inbox
+from bot.crypto import Sealer
+from bot.inbox import Inbound
 from channels.turns import TurnBook
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,8 @@ class InboxWorker:
     def __init__(
         self,
         name: str,
-        store: MessageStore,
+        database_url: str,
+        sealer: Sealer,
         channels: Sequence[str],
         process: ProcessTurn,
         lanes: int = 1,
@@ -44,7 +47,8 @@ class InboxWorker:
         if lanes < 1:
             raise ValueError("an inbox worker needs at least one lane")
         self.name = name
-        self._store = store
+        self._url = database_url
+        self._sealer = sealer
         self._channels = tuple(channels)
         self._process = process
         self._lane_count = lanes
@@ -75,8 +79,8 @@ class InboxWorker:
 
     async def _poll(self) -> None:
         try:
-            due = self._turns.due(await asyncio.to_thread(self._store.unprocessed_ids, self._channels))
-            for inbound in await asyncio.to_thread(self._store.inbound, due):
+            due = self._turns.due(await asyncio.to_thread(inbox.unprocessed_ids, self._url, self._channels))
+            for inbound in await asyncio.to_thread(inbox.unprocessed, self._url, self._sealer, due):
                 self.offer(inbound)
             if self._on_poll is not None:
                 await self._on_poll()

@@ -33,9 +33,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot import inbox
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
-from bot.inbox import Inbound, MessageStore
+from bot.inbox import Inbound
 from bot.numbers import HotlineNumber, load_numbers, lookup
 from bot.sms import split_for_sms, split_for_whatsapp, turn_text
 from bot.text import fold
@@ -80,7 +81,7 @@ class TwilioRuntime:
     """Everything the channel needs, built once when the server starts (not at import)."""
 
     settings: Settings
-    store: MessageStore
+    sealer: Sealer
     client: Optional[TwilioClient]
     numbers: Dict[str, HotlineNumber]
     validator: Optional[RequestValidator]
@@ -92,8 +93,7 @@ class TwilioRuntime:
             validator = RequestValidator(settings.twilio_auth_token)
             if settings.twilio_account_sid:
                 client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)
-        store = MessageStore(settings.database_url, Sealer(settings.require_secret_key()))
-        return cls(settings, store, client, load_numbers(settings.numbers_file), validator)
+        return cls(settings, Sealer(settings.require_secret_key()), client, load_numbers(settings.numbers_file), validator)
 
 
 class TwilioHotlineInput(InputChannel):
@@ -121,7 +121,7 @@ class TwilioHotlineInput(InputChannel):
     def outbox(self) -> TwilioOutbox:
         if self._outbox is None:
             runtime = self.runtime
-            self._outbox = TwilioOutbox(runtime.store, runtime.client, runtime.settings, CHANNELS)
+            self._outbox = TwilioOutbox(runtime.sealer, runtime.client, runtime.settings, CHANNELS)
         return self._outbox
 
     # ------------------------------------------------------------------ HTTP
@@ -166,7 +166,8 @@ class TwilioHotlineInput(InputChannel):
             media = _media(params)
             # Committed right here, without handing over to a thread: every hop back to the event
             # loop could wait behind a turn's model inference, and Twilio is waiting for the answer.
-            inbound = self.runtime.store.record_inbound(sid, channel_of(sender), sender, to, text, media)
+            runtime = self.runtime
+            inbound = inbox.record_inbound(runtime.settings.database_url, runtime.sealer, sid, channel_of(sender), sender, to, text, media)
             if inbound is not None and self._worker is not None:  # None: a retry of a message we already have
                 self._worker.offer(inbound)
             return response.text(EMPTY_TWIML, content_type="text/xml")
@@ -178,7 +179,7 @@ class TwilioHotlineInput(InputChannel):
                 return params
             state = params.get("MessageStatus", "")
             if state in {"delivered", "undelivered", "failed", "sent"}:
-                await asyncio.to_thread(self.runtime.store.record_delivery, params.get("MessageSid", ""), state)
+                await asyncio.to_thread(inbox.record_delivery, self.runtime.settings.database_url, params.get("MessageSid", ""), state)
             return response.text("", status=204)
 
         @webhook.listener("after_server_start")
@@ -190,7 +191,7 @@ class TwilioHotlineInput(InputChannel):
                 await self._process(app, inbound, on_new_message)
 
             self._worker = InboxWorker(
-                "Twilio", self.runtime.store, CHANNELS, process, lanes=TURN_LANES, on_poll=self.outbox.send_from_people
+                "Twilio", self.runtime.settings.database_url, self.runtime.sealer, CHANNELS, process, lanes=TURN_LANES, on_poll=self.outbox.send_from_people
             )
             app.add_task(self._recover(self._worker))
 
@@ -220,9 +221,9 @@ class TwilioHotlineInput(InputChannel):
     # ------------------------------------------------------------ processing
     async def _recover(self, worker: InboxWorker) -> None:
         """After a restart: send the replies still pending; meanwhile the worker runs the turns."""
-        store = self.runtime.store
-        await asyncio.to_thread(store.release_interrupted)
-        pending = await asyncio.to_thread(store.pending, CHANNELS)
+        url = self.runtime.settings.database_url
+        await asyncio.to_thread(inbox.release_interrupted, url)
+        pending = await asyncio.to_thread(inbox.pending, url, CHANNELS)
         asyncio.get_running_loop().create_task(worker.run())
         await self.outbox.send_in_order(pending)
 
@@ -233,7 +234,7 @@ class TwilioHotlineInput(InputChannel):
             replies = await self._media_reply(app, inbound)
         elif keyword_of(inbound.text) in STOP_WORDS | START_WORDS:
             opted_out = keyword_of(inbound.text) in STOP_WORDS
-            await asyncio.to_thread(self.runtime.store.set_opted_out, inbound.conversation_key, opted_out)
+            await asyncio.to_thread(inbox.set_opted_out, self.runtime.settings.database_url, inbound.conversation_key, opted_out)
             replies = []  # Twilio answers STOP/START itself; the line adds nothing
         else:
             number = lookup(self.runtime.numbers, inbound.hotline_number)
@@ -249,7 +250,8 @@ class TwilioHotlineInput(InputChannel):
             parts = [part for reply in replies for part in split_for_whatsapp(reply)]
         else:  # one text per turn, cut into as few SMS as it needs (bot.sms)
             parts = split_for_sms(turn_text(replies))
-        outbound_ids = await asyncio.to_thread(self.runtime.store.complete_turn, inbound, parts)
+        runtime = self.runtime
+        outbound_ids = await asyncio.to_thread(inbox.complete_turn, runtime.settings.database_url, runtime.sealer, inbound, parts)
         # Sending waits on the network: it must not hold up the next turn.
         asyncio.get_running_loop().create_task(self.outbox.send_in_order(outbound_ids))
 

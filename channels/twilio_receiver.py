@@ -14,7 +14,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.config import Settings, load_settings
+from bot.config import Settings
+from bot.inbox import unprocessed_ids
 from channels.twilio import TwilioHotlineInput, TwilioRuntime
 
 
@@ -25,7 +26,7 @@ async def _no_turns(_message) -> None:  # pragma: no cover - receive-only: never
 def build_app(settings: Settings) -> Sanic:
     """The receiver's Sanic application (the database schema is brought up to date first)."""
     runtime = TwilioRuntime.build(settings)
-    runtime.store.unprocessed_ids(("sms",))  # opens the database and applies migrations once, now
+    unprocessed_ids(settings.database_url, ("sms",))  # opens the database and applies migrations once, now
     app = Sanic("hotline_twilio_receiver", configure_logging=False)
     channel = TwilioHotlineInput(runtime, process_turns=False)
     app.blueprint(channel.blueprint(_no_turns), url_prefix="/webhooks/twilio")
@@ -37,6 +38,6 @@ def build_app(settings: Settings) -> Sanic:
     return app
 
 
-def serve(host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int) -> None:
     """Run the receiver until interrupted (no access log: it would hold request details)."""
-    build_app(load_settings()).run(host=host, port=port, workers=1, access_log=False, motd=False)
+    build_app(settings).run(host=host, port=port, workers=1, access_log=False, motd=False)

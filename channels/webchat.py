@@ -28,9 +28,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.config import Settings, load_settings
+from bot import inbox
+from bot.config import LazySettings, Settings
 from bot.crypto import Sealer
-from bot.inbox import Inbound, MessageStore
+from bot.inbox import Inbound
 from channels.inbox_worker import InboxWorker
 from channels.turns import take_turn
 
@@ -93,7 +94,7 @@ def parse_cursor(raw: str) -> Tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
-class WebChatInput(InputChannel):
+class WebChatInput(LazySettings, InputChannel):
     """Rasa input channel for the web chat (``credentials.yml``: ``channels.webchat.WebChatInput``)."""
 
     @classmethod
@@ -103,24 +104,19 @@ class WebChatInput(InputChannel):
     def url_prefix(self) -> str:
         return "/"  # routes live at /chat and /webchat/..., not under /webhooks/
 
-    def __init__(self) -> None:
-        self._settings: Optional[Settings] = None
-        self._store: Optional[MessageStore] = None
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        """``settings``: given by tests; Rasa builds the channel without them (read on first use)."""
+        super().__init__(settings)
+        self._sealer: Optional[Sealer] = None
         self._limiter = RateLimiter(*RATE_LIMIT)
         self._wakeups: Dict[str, asyncio.Event] = {}
         self._worker: Optional[InboxWorker] = None  # runs the turns, once the server has started
 
     @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
-
-    @property
-    def store(self) -> MessageStore:
-        if self._store is None:
-            self._store = MessageStore(self.settings.database_url, Sealer(self.settings.require_secret_key()))
-        return self._store
+    def sealer(self) -> Sealer:
+        if self._sealer is None:
+            self._sealer = Sealer(self.settings.require_secret_key())
+        return self._sealer
 
     def _wake(self, key: str) -> None:
         event = self._wakeups.get(key)
@@ -191,11 +187,11 @@ class WebChatInput(InputChannel):
         text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).strip().lstrip("/").strip()
         if len(text) > MAX_TEXT_CHARS:
             return error(413, "too_long", f"Messages can be at most {MAX_TEXT_CHARS} characters.")
-        key = self.store.conversation_key("web", conversation_id)
+        key = self.sealer.conversation_key("web", conversation_id)
         if not self._limiter.allow(key):
             return error(429, "too_many", "You are sending messages very fast. Please wait a moment.")
         provider_sid = "web-" + hashlib.sha256(f"{key}|{client_id}".encode()).hexdigest()[:40]
-        inbound = await asyncio.to_thread(self.store.record_inbound, provider_sid, "web", conversation_id, "web", text)
+        inbound = await asyncio.to_thread(inbox.record_inbound, self.settings.database_url, self.sealer, provider_sid, "web", conversation_id, "web", text)
         if inbound is None:
             return response.json({"status": "duplicate"}, status=200)
         self._wake(key)
@@ -207,7 +203,7 @@ class WebChatInput(InputChannel):
         conversation_id = request.args.get("conversation_id", "")
         if not CONVERSATION_ID.fullmatch(conversation_id):
             return error(400, "bad_conversation", "Reload the page to start a new conversation.")
-        key = self.store.conversation_key("web", conversation_id)
+        key = self.sealer.conversation_key("web", conversation_id)
         after_in, after_out = parse_cursor(request.headers.get("Last-Event-ID") or request.args.get("after", ""))
         stream = await request.respond(
             content_type="text/event-stream; charset=utf-8",
@@ -219,7 +215,7 @@ class WebChatInput(InputChannel):
         last_sent = time.monotonic()
         while time.monotonic() < deadline:
             wakeup.clear()
-            for entry in await asyncio.to_thread(self.store.transcript, key, after_in, after_out):
+            for entry in await asyncio.to_thread(inbox.transcript, self.settings.database_url, self.sealer, key, after_in, after_out):
                 if entry["kind"] == "person":
                     after_in = entry["id"]
                 else:
@@ -239,20 +235,22 @@ class WebChatInput(InputChannel):
     async def _recover(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """At start: release replies a crash left unsent; then run turns for good (``channels.inbox_worker``:
         new messages, and those whose turn never completed, tried again with growing pauses)."""
-        for outbound_id in await asyncio.to_thread(self.store.pending, ("web",)):
-            await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
+        for outbound_id in await asyncio.to_thread(inbox.pending, self.settings.database_url, ("web",)):
+            await asyncio.to_thread(inbox.mark_sent, self.settings.database_url, outbound_id, "web", 1)
 
         async def process(inbound: Inbound) -> None:
             await self._process(app, inbound, on_new_message)
 
-        self._worker = InboxWorker("web chat", self.store, ("web",), process, lanes=TURN_LANES, poll_s=INBOX_POLL_SECONDS)
+        self._worker = InboxWorker(
+            "web chat", self.settings.database_url, self.sealer, ("web",), process, lanes=TURN_LANES, poll_s=INBOX_POLL_SECONDS
+        )
         await self._worker.run()
 
     async def _process(self, app, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """One turn: Rasa's answer stored with the message marked done, then released to the page's
         stream. Raises when the turn must be tried again (the worker's retries)."""
         replies = await take_turn(app, inbound, self.name(), on_new_message, {"channel": "web", "hotline_number": "web"})
-        ids = await asyncio.to_thread(self.store.complete_turn, inbound, replies)
+        ids = await asyncio.to_thread(inbox.complete_turn, self.settings.database_url, self.sealer, inbound, replies)
         for outbound_id in ids:  # on the web, "sent" means released to the page's stream
-            await asyncio.to_thread(self.store.mark_sent, outbound_id, "web", 1)
+            await asyncio.to_thread(inbox.mark_sent, self.settings.database_url, outbound_id, "web", 1)
         self._wake(inbound.conversation_key)

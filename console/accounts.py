@@ -32,7 +32,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
-from bot.config import load_settings
 from bot.crypto import Sealer
 from bot.errors import AccountError
 from bot.storage.db import new_session
@@ -152,16 +151,14 @@ def create_counselor(
         return NewAccount(_info(row), password)
 
 
-def ensure_first_admin(url: str, sealer: Sealer, *, languages: Optional[Sequence[str]] = None) -> Optional[str]:
-    """When there is no account at all, create ``admin`` and return its one-time password.
+def ensure_first_admin(url: str, sealer: Sealer, *, languages: Sequence[str]) -> Optional[str]:
+    """When there is no account at all, create ``admin`` (answering in ``languages``, the help
+    line's) and return its one-time password.
 
     Returns None when any account exists (also when another process created it meanwhile).
-    ``languages`` defaults to the help line's languages (``HOTLINE_LANGUAGES``).
     """
     if _any_counselor(url):
         return None
-    if languages is None:
-        languages = load_settings().languages
     try:
         account = create_counselor(url, sealer, FIRST_ADMIN_USERNAME, "Administrator", FIRST_ADMIN_ROLE, languages)
     except AccountError:

@@ -18,19 +18,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 
 from bot import audit
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
 from bot.handoff.notices import sweep
-from bot.inbox import MessageStore
 from bot.opening_hours import current_schedules
 from console import admin_pages, conversation_pages, queue_pages, sign_in_pages
 from console.live import QueueWatcher
@@ -43,13 +41,12 @@ logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
 
 
-def build_app(settings: Optional[Settings] = None) -> Sanic:
-    settings = settings or load_settings()
+def build_app(settings: Settings) -> Sanic:
     sealer = Sealer(settings.require_secret_key())
     app = Sanic("hotline_console", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.RESPONSE_TIMEOUT = int(SSE_SECONDS) + 30
-    rules = load_rules()
+    rules = load_rules(settings.console_permissions_file)
     guard = Guard(app, settings.database_url, rules, settings.console_idle_timeout_s)
     templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True))
     with open(HERE / "canned_responses.yml", encoding="utf-8") as handle:
@@ -57,7 +54,6 @@ def build_app(settings: Optional[Settings] = None) -> Sanic:
     console = Console(
         settings,
         sealer,
-        MessageStore(settings.database_url, sealer),
         rules,
         guard,
         templates,
@@ -90,7 +86,7 @@ async def _keep_queue(console: Console) -> None:
     while True:
         try:
             schedules = await asyncio.to_thread(current_schedules, console.url, console.settings.opening_hours_file)
-            await asyncio.to_thread(sweep, console.settings, console.store, notices, schedules, note)
+            await asyncio.to_thread(sweep, console.settings, console.sealer, notices, schedules, note)
         except Exception:
             logger.exception("The queue sweep failed; trying again.")
         await asyncio.sleep(SWEEP_SECONDS)
@@ -99,9 +95,9 @@ async def _keep_queue(console: Console) -> None:
 # ------------------------------------------------------------------ sign-in
 
 
-def serve(host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int) -> None:
     """Run the console until interrupted (no access log: URLs and timing are enough to profile people)."""
-    build_app(load_settings()).run(host=host, port=port, workers=1, access_log=False, motd=False)
+    build_app(settings).run(host=host, port=port, workers=1, access_log=False, motd=False)
 
 
 __all__ = ["build_app", "serve"]

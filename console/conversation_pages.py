@@ -13,6 +13,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import inbox
 from bot.erasure import erase_conversation
 from bot.handoff import case_notes
 from bot.handoff import queue as handoff_queue
@@ -50,7 +51,7 @@ def delivery_text(status: str, error: Optional[str]) -> str:
 
 
 def _transcript(console: Console, item: handoff_queue.QueueItem, after_in: int = 0, after_out: int = 0) -> List[Dict[str, Any]]:
-    entries = console.store.transcript(item.conversation_id, after_in, after_out, limit=1000, unsent=True)
+    entries = inbox.transcript(console.url, console.sealer, item.conversation_id, after_in, after_out, limit=1000, unsent=True)
     return [
         {
             "kind": entry["kind"],
@@ -117,7 +118,7 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
         after_in, after_out = (int(part) for part in request.args.get("after", "0:0").split(":"))
     except ValueError:
         after_in, after_out = 0, 0
-    stream = await request.respond(content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-console.store", "X-Accel-Buffering": "no"})
+    stream = await request.respond(content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
     loop = asyncio.get_running_loop()
     deadline, last_sent = loop.time() + SSE_SECONDS, loop.time()
     # replies whose delivery may still change (sending, sent -> delivered or failed), and their state
@@ -133,7 +134,7 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
                 watched[entry["out"]] = (entry["status"], entry["error"])
             await stream.send(f"event: entry\ndata: {json.dumps(entry, ensure_ascii=False)}\n\n")
             last_sent = loop.time()
-        for out, state in (await asyncio.to_thread(console.store.delivery_states, list(watched))).items():
+        for out, state in (await asyncio.to_thread(inbox.delivery_states, console.url, list(watched))).items():
             if state != watched[out]:
                 watched[out] = state
                 change = {"out": out, "status": state[0], "delivery": delivery_text(*state)}
@@ -158,7 +159,7 @@ async def reply(console: Console, request: Request, ctx: Context, escalation_id:
     item = ctx.item
     if not text or len(text) > MAX_REPLY_CHARS or item.status != handoff_queue.WITH_COUNSELOR:
         return response.text(f"Write 1 to {MAX_REPLY_CHARS} characters, in an open conversation.", status=400)
-    result = await asyncio.to_thread(console.store.queue_outbound, item.conversation_id, text, "counselor", ctx.me.id)
+    result = await asyncio.to_thread(inbox.queue_outbound, console.url, console.sealer, item.conversation_id, text, "counselor", ctx.me.id)
     await console.record(ctx, "conversation.reply", f"escalation:{item.id}", parts=len(result.ids), sent=result.blocked is None)
     if result.blocked:
         return response.redirect(f"/console/conversations/{item.id}?blocked={quote(result.blocked.value)}", status=303)

@@ -75,13 +75,9 @@ def allowed(
 
 
 def load_rules(path: Optional[Path] = None) -> Rules:
-    """Read and check the rules file (default: ``HOTLINE_CONSOLE_PERMISSIONS`` if set, else
-    ``permissions.yml`` beside this module)."""
-    if path is None:
-        from bot.config import load_settings
-
-        path = load_settings().console_permissions_file or RULES_FILE
-    path = Path(path)
+    """Read and check a rules file: the help line's own (``HOTLINE_CONSOLE_PERMISSIONS``, as
+    ``Settings.console_permissions_file``), or by default ``permissions.yml`` beside this module."""
+    path = Path(path or RULES_FILE)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:

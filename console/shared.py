@@ -22,7 +22,6 @@ from bot import audit
 from bot.config import Settings
 from bot.crypto import Sealer
 from bot.handoff import queue as handoff_queue
-from bot.inbox import MessageStore
 from console.live import QueueWatcher
 from console.permissions import Permission, Rules
 from console.web import Access, Context, Guard
@@ -37,7 +36,6 @@ class Console:
 
     settings: Settings
     sealer: Sealer
-    store: MessageStore
     rules: Rules
     guard: Guard
     templates: Environment

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
-from bot.config import PROJECT_ROOT, load_settings
+from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import HotlineError
 
 CLASSIFY_BATCH = 32
@@ -18,12 +18,13 @@ CLASSIFY_BATCH = 32
 if TYPE_CHECKING:  # pragma: no cover
     from bot.crypto import Sealer
     from console.accounts import CounselorInfo
+    from console.permissions import Rules
 
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.chat import run_chat
 
-    return run_chat(args.url or load_settings().rasa_url)
+    return run_chat(args.url or args.settings().rasa_url)
 
 
 def _classify(args: argparse.Namespace) -> int:
@@ -66,7 +67,7 @@ def _eval(args: argparse.Namespace) -> int:
     )
 
     classifier = Classifier(args.model)
-    languages = args.languages or list(load_settings().languages)
+    languages = args.languages or list(args.settings().languages)
     results = evaluate(classifier.classify_many, languages, args.data)
     table = as_table(results)
     print(table)
@@ -102,7 +103,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _db(args: argparse.Namespace) -> int:
     from bot.storage.db import upgrade
 
-    url = load_settings().database_url
+    url = args.settings().database_url
     upgrade(url)
     print("database schema is up to date")
     return 0
@@ -125,7 +126,7 @@ def _secrets(args: argparse.Namespace) -> int:
 def _twilio_receiver(args: argparse.Namespace) -> int:
     from channels.twilio_receiver import serve
 
-    serve(args.host, args.port)
+    serve(args.settings(), args.host, args.port)
     return 0
 
 
@@ -143,17 +144,24 @@ def _reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argpa
     return wrapper
 
 
-def _sealer() -> "Sealer":
+def _sealer(args: argparse.Namespace) -> "Sealer":
     from bot.crypto import Sealer
 
-    return Sealer(load_settings().require_secret_key())
+    return Sealer(args.settings().require_secret_key())
 
 
-def _audit_cli(action: str, counselor: "CounselorInfo", **detail: Any) -> None:
+def _rules(args: argparse.Namespace) -> "Rules":
+    """The help line's console rules (its own file when ``HOTLINE_CONSOLE_PERMISSIONS`` names one)."""
+    from console.permissions import load_rules
+
+    return load_rules(args.settings().console_permissions_file)
+
+
+def _audit_cli(args: argparse.Namespace, action: str, counselor: "CounselorInfo", **detail: Any) -> None:
     """Every account change made from the command line is audited with actor ``cli``."""
     from bot.audit import record
 
-    record(load_settings().database_url, "cli", action, f"counselor:{counselor.id}",
+    record(args.settings().database_url, "cli", action, f"counselor:{counselor.id}",
            {"username": counselor.username, **detail})
 
 
@@ -161,12 +169,12 @@ def _audit_cli(action: str, counselor: "CounselorInfo", **detail: Any) -> None:
 def _counselor_add(args: argparse.Namespace) -> int:
     from console.accounts import create_counselor
 
-    settings = load_settings()
+    settings = args.settings()
     languages = args.languages or ",".join(settings.languages)
     counselor, password = create_counselor(
-        settings.database_url, _sealer(), args.username, args.name, args.role, languages
+        settings.database_url, _sealer(args), args.username, args.name, args.role, languages, rules=_rules(args)
     )
-    _audit_cli("counselor.add", counselor, role=counselor.role, languages=list(counselor.languages))
+    _audit_cli(args, "counselor.add", counselor, role=counselor.role, languages=list(counselor.languages))
     print(f"created {counselor.role} {counselor.username!r} (id {counselor.id})")
     print(f"one-time password: {password}  (shown once; it must be changed at first sign-in)")
     return 0
@@ -187,8 +195,12 @@ def _counselor_change(args: argparse.Namespace) -> int:
     from console import accounts
 
     function, action, done = ACCOUNT_CHANGES[args.change]
-    counselor = getattr(accounts, function)(load_settings().database_url, args.username)
-    _audit_cli(action, counselor)
+    url = args.settings().database_url
+    if args.change == "disable":  # the last account able to manage accounts is kept
+        counselor = accounts.disable_counselor(url, args.username, rules=_rules(args))
+    else:
+        counselor = getattr(accounts, function)(url, args.username)
+    _audit_cli(args, action, counselor)
     print(done.format(name=counselor.username))
     return 0
 
@@ -197,8 +209,8 @@ def _counselor_change(args: argparse.Namespace) -> int:
 def _counselor_reset_password(args: argparse.Namespace) -> int:
     from console.accounts import reset_password
 
-    counselor, password = reset_password(load_settings().database_url, args.username)
-    _audit_cli("counselor.reset_password", counselor)
+    counselor, password = reset_password(args.settings().database_url, args.username)
+    _audit_cli(args, "counselor.reset_password", counselor)
     print(f"new one-time password for {counselor.username!r}: {password}  (shown once; it must be changed at sign-in)")
     return 0
 
@@ -207,7 +219,7 @@ def _counselor_reset_password(args: argparse.Namespace) -> int:
 def _counselor_list(args: argparse.Namespace) -> int:
     from console.accounts import list_counselors
 
-    counselors = list_counselors(load_settings().database_url)
+    counselors = list_counselors(args.settings().database_url)
     if not counselors:
         print("no counselor accounts yet (create the first admin with 'hotline admin init')")
     for c in counselors:
@@ -222,13 +234,13 @@ def _counselor_list(args: argparse.Namespace) -> int:
 def _admin_init(args: argparse.Namespace) -> int:
     from console.accounts import FIRST_ADMIN_USERNAME, ensure_first_admin, list_counselors
 
-    url = load_settings().database_url
-    password = ensure_first_admin(url, _sealer())
+    url = args.settings().database_url
+    password = ensure_first_admin(url, _sealer(args), languages=args.settings().languages)
     if password is None:
         print("counselor accounts already exist; nothing to do")
         return 0
     admin = next(c for c in list_counselors(url) if c.username == FIRST_ADMIN_USERNAME)
-    _audit_cli("counselor.add", admin, role=admin.role, first_admin=True)
+    _audit_cli(args, "counselor.add", admin, role=admin.role, first_admin=True)
     print(f"First sign-in: user {FIRST_ADMIN_USERNAME}, one-time password {password} (change it at first sign-in)")
     return 0
 
@@ -237,7 +249,7 @@ def _admin_init(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     from bot.audit import verify
 
-    result = verify(load_settings().database_url, expected_head=args.head)
+    result = verify(args.settings().database_url, expected_head=args.head)
     if not result.ok:
         where = f" at entry {result.first_bad_id}" if result.first_bad_id is not None else ""
         print(f"audit log broken{where}: {result.problem}", file=sys.stderr)
@@ -251,7 +263,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     from console.app import serve
 
-    serve(args.host, args.port)
+    serve(args.settings(), args.host, args.port)
     return 0
 
 
@@ -341,8 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[List[str]] = None, settings: Optional[Settings] = None) -> int:
+    """Run one command. ``settings``: given by tests; otherwise read from the environment when the
+    command first needs them (``args.settings()``)."""
     args = build_parser().parse_args(argv)
+    args.settings = (lambda: settings) if settings is not None else load_settings
     return int(args.run(args))
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: settings isolated per test (temporary database), project paths."""
+"""Shared fixtures: each test's own settings (a temporary database, a new master key), passed in
+to the code under test; nothing is read from or written to the environment."""
 
 from __future__ import annotations
 
@@ -10,17 +11,34 @@ from typing import Iterator
 
 import pytest
 
-from bot.config import PROJECT_ROOT, load_settings
+from bot.config import PROJECT_ROOT, Settings, settings_from
+from bot.crypto import Sealer, new_master_key
+
+UNREACHABLE_DATABASE = "sqlite:////proc/settings-are-passed-in/hotline.db"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Settings are passed in here: code under test that reads the database from the environment
+    instead fails loudly. (Servers a test starts are given their own environment.)"""
+    os.environ["HOTLINE_DATABASE_URL"] = UNREACHABLE_DATABASE
 
 
 @pytest.fixture()
-def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh SQLite database for one test, also seen by code that calls load_settings()."""
-    url = f"sqlite:///{tmp_path / 'hotline.db'}"
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
-    load_settings.cache_clear()
-    yield url
-    load_settings.cache_clear()
+def settings(tmp_path: Path) -> Settings:
+    """This test's settings: the defaults, with a fresh SQLite database and a new master key."""
+    return settings_from({"HOTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}", "HOTLINE_SECRET_KEY": new_master_key()})
+
+
+@pytest.fixture()
+def database_url(settings: Settings) -> str:
+    """This test's fresh SQLite database."""
+    return settings.database_url
+
+
+@pytest.fixture()
+def sealer(settings: Settings) -> Sealer:
+    """Seals and opens with this test's master key."""
+    return Sealer(settings.require_secret_key())
 
 
 @pytest.fixture()
@@ -46,7 +64,7 @@ def postgres_server() -> Iterator[str]:
 
 
 @pytest.fixture()
-def postgres_url(postgres_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh database on the PostgreSQL server for one test."""
     import sqlalchemy as sa
 
@@ -55,11 +73,7 @@ def postgres_url(postgres_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     with engine.connect() as connection:
         connection.execute(sa.text(f"CREATE DATABASE {name}"))
     engine.dispose()
-    url = postgres_server.rsplit("/", 1)[0] + "/" + name
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
-    load_settings.cache_clear()
-    yield url
-    load_settings.cache_clear()
+    yield postgres_server.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,7 +15,7 @@ from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.catalog import Catalogs
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,9 @@ def context_values(knowledge: KnowledgeBase, language: str, jurisdiction: Option
 class CatalogNLG(NaturalLanguageGenerator):
     """Renders response names from the language catalogs."""
 
-    def __init__(self, endpoint_config: Any = None, domain: Any = None) -> None:
-        settings = load_settings()
+    def __init__(self, endpoint_config: Any = None, domain: Any = None, settings: Optional[Settings] = None) -> None:
+        """Rasa builds it from ``endpoints.yml`` (settings then come from the environment)."""
+        settings = settings or load_settings()
         self.settings = settings
         self.catalogs = Catalogs.load(settings.translations_dir, settings.languages, settings.default_language)
         self.knowledge = KnowledgeBase.load(settings.knowledge_dir, settings.languages)
@@ -66,8 +67,8 @@ class CatalogNLG(NaturalLanguageGenerator):
 class Notices:
     """The same catalogs for texts the line sends outside a bot turn (queue updates, closing notices)."""
 
-    def __init__(self, settings: Any = None) -> None:
-        self.settings = settings or load_settings()
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.catalogs = Catalogs.load(self.settings.translations_dir, self.settings.languages, self.settings.default_language)
         self.knowledge = KnowledgeBase.load(self.settings.knowledge_dir, self.settings.languages)
 

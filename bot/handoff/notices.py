@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Dict, List, Mapping, Optional
 
+from bot import inbox
 from bot.config import Settings
+from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
-from bot.inbox import MessageStore
 from bot.opening_hours import Schedule, is_open
 from bot.storage.models import utcnow
 
@@ -52,7 +53,7 @@ class SweepResult:
 
 def sweep(
     settings: Settings,
-    store: MessageStore,
+    sealer: Sealer,
     notices: Notices,
     schedules: Mapping[str, Schedule],
     audit: Optional[AuditHook] = None,
@@ -63,14 +64,14 @@ def sweep(
     url = settings.database_url
     result = SweepResult()
     for item in handoff_queue.silent_since(url, settings.silence_close_s, now):
-        counselor_wrote = store.last_counselor_message_at(item.conversation_id)
+        counselor_wrote = inbox.last_counselor_message_at(url, item.conversation_id)
         if counselor_wrote is None or (item.last_person_at and counselor_wrote < item.last_person_at):
             continue  # the person is waiting for the counselor, not the other way round
         if (now - counselor_wrote).total_seconds() < settings.silence_close_s:
             continue
         if handoff_queue.close(url, item.id, {"outcome": "no_response"}, reason="silence", now=now):
             text = notices.text("utter_conversation_closed_silence", item.language, item.jurisdiction)
-            store.queue_outbound(item.conversation_id, text, author="line")
+            inbox.queue_outbound(url, sealer, item.conversation_id, text, author="line")
             result.closed.append(item.id)
             if audit:
                 audit("conversation.close_for_silence", f"escalation:{item.id}", {"silence_s": settings.silence_close_s})
@@ -87,6 +88,6 @@ def sweep(
             continue  # another console server has just told them
         notice = place_notice(url, place, now)
         text = notices.text(notice.key, item.language, item.jurisdiction, **notice.values)
-        store.queue_outbound(item.conversation_id, text, author="line")
+        inbox.queue_outbound(url, sealer, item.conversation_id, text, author="line")
         result.told_place.append(item.id)
     return result

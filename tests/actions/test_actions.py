@@ -15,6 +15,7 @@ from actions.emergency import ActionEmergency
 from actions.fallback import ActionFallback
 from actions.screening import interpret_answer
 from actions.small_talk import ActionSmallTalk
+from bot.config import Settings
 from bot.handoff.escalation import HandoffSummary, escalate, open_escalation
 
 
@@ -65,7 +66,7 @@ def test_screening_answers_are_read_generously(text: str, intent: str, expected:
     assert interpret_answer(text, intent) == expected
 
 
-async def test_context_sets_language_place_indicators_and_child(database_url: str) -> None:
+async def test_context_sets_language_place_indicators_and_child(settings: Settings, database_url: str) -> None:
     parse = {
         "language": "es",
         "language_confidence": 0.99,
@@ -73,7 +74,7 @@ async def test_context_sets_language_place_indicators_and_child(database_url: st
         "danger": False,
     }
     _, events = await run(
-        ActionTrackContext(),
+        ActionTrackContext(settings),
         tracker("estoy en España, me quitaron el pasaporte y tengo 16 años", "report_situation", parse=parse),
     )
     assert SlotSet("language", "es") in events
@@ -82,24 +83,24 @@ async def test_context_sets_language_place_indicators_and_child(database_url: st
     assert SlotSet("indicators_seen", parse["indicators"]) in events
     assert SlotSet("danger_seen", True) not in events
 
-async def test_context_counts_misunderstandings_in_a_row(database_url: str) -> None:
-    _, events = await run(ActionTrackContext(), tracker("blah", "nlu_fallback", slots={"fallback_count": 1.0, "language": "en"}))
+async def test_context_counts_misunderstandings_in_a_row(settings: Settings, database_url: str) -> None:
+    _, events = await run(ActionTrackContext(settings), tracker("blah", "nlu_fallback", slots={"fallback_count": 1.0, "language": "en"}))
     assert SlotSet("fallback_count", 2.0) in events
-    _, events = await run(ActionTrackContext(), tracker("hi", "greet", slots={"fallback_count": 2.0, "language": "en"}))
+    _, events = await run(ActionTrackContext(settings), tracker("hi", "greet", slots={"fallback_count": 2.0, "language": "en"}))
     assert SlotSet("fallback_count", 0.0) in events
 
 
-async def test_first_answer_of_a_conversation_starts_with_the_notice() -> None:
-    responses, events = await run(ActionSmallTalk(), tracker("hola", "greet"))
+async def test_first_answer_of_a_conversation_starts_with_the_notice(settings: Settings) -> None:
+    responses, events = await run(ActionSmallTalk(settings), tracker("hola", "greet"))
     assert responses == ["utter_welcome", "utter_welcome_safety", "utter_how_can_i_help"]
     assert SlotSet("welcomed", True) in events
-    responses, _ = await run(ActionSmallTalk(), tracker("hola", "greet", slots={"welcomed": True}, earlier_user_turns=2))
+    responses, _ = await run(ActionSmallTalk(settings), tracker("hola", "greet", slots={"welcomed": True}, earlier_user_turns=2))
     assert responses == ["utter_greet_again"]
 
 
-async def test_emergency_first_message_gets_the_number_first_and_the_top_priority(database_url: str) -> None:
+async def test_emergency_first_message_gets_the_number_first_and_the_top_priority(settings: Settings, database_url: str) -> None:
     responses, events = await run(
-        ActionEmergency(), tracker("he has a knife", "emergency", parse={"danger": True}, active_loop="screening_form")
+        ActionEmergency(settings), tracker("he has a knife", "emergency", parse={"danger": True}, active_loop="screening_form")
     )
     assert responses[0] == "utter_emergency" and "utter_welcome" not in responses
     assert responses == ["utter_emergency", "utter_emergency_safety_check", "utter_handoff_urgent"]
@@ -110,97 +111,96 @@ async def test_emergency_first_message_gets_the_number_first_and_the_top_priorit
     assert record.summary["bot_told"][:2] == ["utter_emergency", "utter_emergency_safety_check"]  # counselors see it
 
 
-async def test_second_misunderstanding_in_a_row_offers_a_person() -> None:
-    responses, _ = await run(ActionFallback(), tracker("??", "nlu_fallback", slots={"welcomed": True, "fallback_count": 1.0}))
+async def test_second_misunderstanding_in_a_row_offers_a_person(settings: Settings) -> None:
+    responses, _ = await run(ActionFallback(settings), tracker("??", "nlu_fallback", slots={"welcomed": True, "fallback_count": 1.0}))
     assert responses == ["utter_fallback"]
-    responses, _ = await run(ActionFallback(), tracker("??", "nlu_fallback", slots={"welcomed": True, "fallback_count": 2.0}))
+    responses, _ = await run(ActionFallback(settings), tracker("??", "nlu_fallback", slots={"welcomed": True, "fallback_count": 2.0}))
     assert responses == ["utter_fallback_offer_person"]
 
 
-async def test_erasure_deletes_escalations_and_marks_the_tracker_for_erasure(database_url: str) -> None:
+async def test_erasure_deletes_escalations_and_marks_the_tracker_for_erasure(settings: Settings, database_url: str) -> None:
     escalate(database_url, "conversation-1", reason="requested", language="en", jurisdiction=None, summary=HandoffSummary(), requested=True)
-    responses, events = await run(ActionDeleteData(), tracker("yes", "affirm", slots={"welcomed": True, "delete_pending": True}))
+    responses, events = await run(ActionDeleteData(settings), tracker("yes", "affirm", slots={"welcomed": True, "delete_pending": True}))
     assert responses == ["utter_data_deleted"]
     assert SlotSet("conversation_erased", True) in events
     assert open_escalation(database_url, "conversation-1") is None
 
 
-async def test_asking_for_a_person_tells_the_place_in_line_honestly(database_url: str) -> None:
+async def test_asking_for_a_person_tells_the_place_in_line_honestly(settings: Settings, database_url: str) -> None:
     from actions.handoff import ActionHandoff
 
     escalate(database_url, "someone-earlier", reason="requested", language="en", jurisdiction=None,
              summary=HandoffSummary(), requested=True)
-    responses, events = await run(ActionHandoff(), tracker("i want a person", "talk_to_human", slots={"welcomed": True}))
+    responses, events = await run(ActionHandoff(settings), tracker("i want a person", "talk_to_human", slots={"welcomed": True}))
     assert responses == ["utter_handoff_recorded", "utter_queue_place_no_estimate"]  # nobody taken yet: no estimate
     assert SlotSet("handoff", "queued") in events
 
 
-async def test_out_of_hours_the_person_hears_the_next_shift_and_the_emergency_number(database_url: str) -> None:
+async def test_out_of_hours_the_person_hears_the_next_shift_and_the_emergency_number(settings: Settings, database_url: str) -> None:
     from actions.handoff import ActionHandoff
     from bot.opening_hours import save_schedules
 
     save_schedules(database_url, "schedules:\n  default: {timezone: UTC, weekly: {}, holidays: []}\n", None)
-    responses, _ = await run(ActionHandoff(), tracker("HELP", "request_help", slots={"welcomed": True}))
+    responses, _ = await run(ActionHandoff(settings), tracker("HELP", "request_help", slots={"welcomed": True}))
     assert responses == ["utter_handoff_recorded", "utter_queue_out_of_hours", "utter_emergency"]
     assert open_escalation(database_url, "conversation-1") is not None  # stays in line for the next shift
 
 
-async def test_the_bot_is_silent_with_a_counselor_and_answers_again_once_returned(database_url: str) -> None:
+async def test_the_bot_is_silent_with_a_counselor_and_answers_again_once_returned(settings: Settings, database_url: str) -> None:
     from actions.handoff import ActionHandoffTurn
     from bot.handoff import queue as handoff_queue
 
     escalation = escalate(database_url, "conversation-1", reason="requested", language="en", jurisdiction=None,
                           summary=HandoffSummary(), requested=True).id
     handoff_queue.claim(database_url, escalation, counselor_id=1)
-    _, events = await run(ActionTrackContext(), tracker("thanks", "thank", slots={"handoff": "queued", "welcomed": True}))
+    _, events = await run(ActionTrackContext(settings), tracker("thanks", "thank", slots={"handoff": "queued", "welcomed": True}))
     assert SlotSet("handoff", "with_counselor") in events
-    responses, _ = await run(ActionHandoffTurn(), tracker("are you there", "talk_to_human",
+    responses, _ = await run(ActionHandoffTurn(settings), tracker("are you there", "talk_to_human",
                                                           slots={"handoff": "with_counselor", "welcomed": True}))
     assert responses == []
     handoff_queue.return_to_bot(database_url, escalation)
-    _, events = await run(ActionTrackContext(), tracker("hi", "greet", slots={"handoff": "with_counselor", "welcomed": True}))
+    _, events = await run(ActionTrackContext(settings), tracker("hi", "greet", slots={"handoff": "with_counselor", "welcomed": True}))
     assert SlotSet("handoff", None) in events
 
 
-async def test_a_waiting_person_hears_their_place_again_only_after_the_interval_or_when_they_ask(database_url: str) -> None:
+async def test_a_waiting_person_hears_their_place_again_only_after_the_interval_or_when_they_ask(settings: Settings, database_url: str) -> None:
     """One clock (the escalation's wait_notice_at): the handoff's notice, the bot's later ones and
     the console sweeper's all start it again."""
     from datetime import timedelta
 
     from actions.handoff import ActionHandoff, ActionHandoffTurn
-    from bot.config import load_settings
     from bot.handoff import queue as handoff_queue
 
     waiting = {"handoff": "queued", "welcomed": True}
-    responses, _ = await run(ActionHandoff(), tracker("i need a person", "talk_to_human", slots={"welcomed": True}))
+    responses, _ = await run(ActionHandoff(settings), tracker("i need a person", "talk_to_human", slots={"welcomed": True}))
     assert "utter_queue_place_no_estimate" in responses or "utter_queue_place" in responses
     escalation = open_escalation(database_url, "conversation-1").id
 
-    responses, _ = await run(ActionHandoffTurn(), tracker("ok", "affirm", slots=waiting))
+    responses, _ = await run(ActionHandoffTurn(settings), tracker("ok", "affirm", slots=waiting))
     assert "utter_handoff_waiting" not in responses  # just told
-    responses, _ = await run(ActionHandoffTurn(), tracker("can i talk to someone", "talk_to_human", slots=waiting))
+    responses, _ = await run(ActionHandoffTurn(settings), tracker("can i talk to someone", "talk_to_human", slots=waiting))
     assert responses[:1] == ["utter_handoff_waiting"]  # asked again: told again
 
-    long_ago = handoff_queue.get(database_url, escalation).wait_notice_at - timedelta(seconds=load_settings().handoff_notice_interval_s + 1)
+    long_ago = handoff_queue.get(database_url, escalation).wait_notice_at - timedelta(seconds=settings.handoff_notice_interval_s + 1)
     handoff_queue.record_wait_notice(database_url, escalation, now=long_ago)
-    responses, _ = await run(ActionHandoffTurn(), tracker("hello?", "greet", slots=waiting))
+    responses, _ = await run(ActionHandoffTurn(settings), tracker("hello?", "greet", slots=waiting))
     assert responses[:1] == ["utter_handoff_waiting"]  # the interval has passed
-    responses, _ = await run(ActionHandoffTurn(), tracker("ok", "affirm", slots=waiting))
+    responses, _ = await run(ActionHandoffTurn(settings), tracker("ok", "affirm", slots=waiting))
     assert "utter_handoff_waiting" not in responses
 
 
-async def test_a_message_in_a_language_the_bot_lacks_is_kept_for_the_counselor(database_url: str) -> None:
+async def test_a_message_in_a_language_the_bot_lacks_is_kept_for_the_counselor(settings: Settings, database_url: str) -> None:
     parse = {"language": "sw", "language_confidence": 0.98}
-    _, events = await run(ActionTrackContext(), tracker("bosi wangu amechukua pasipoti yangu", "report_situation", parse=parse))
+    _, events = await run(ActionTrackContext(settings), tracker("bosi wangu amechukua pasipoti yangu", "report_situation", parse=parse))
     assert SlotSet("written_language", "sw") in events
     assert SlotSet("language", "en") in events  # the bot still writes in a language it has
 
 
-async def test_another_language_is_answered_in_the_default_one_and_queued_with_its_language(database_url: str) -> None:
+async def test_another_language_is_answered_in_the_default_one_and_queued_with_its_language(settings: Settings, database_url: str) -> None:
     from actions.language import ActionOtherLanguage
 
     responses, events = await run(
-        ActionOtherLanguage(), tracker("bosi wangu amechukua pasipoti yangu", "report_situation", slots={"written_language": "sw"})
+        ActionOtherLanguage(settings), tracker("bosi wangu amechukua pasipoti yangu", "report_situation", slots={"written_language": "sw"})
     )
     assert responses == ["utter_other_language", "utter_queue_place_no_estimate"]
     assert events[0] == SlotSet("welcomed", True) and SlotSet("handoff", "queued") in events
@@ -208,24 +208,24 @@ async def test_another_language_is_answered_in_the_default_one_and_queued_with_i
     assert (record.reason, record.language, record.priority) == ("language", "sw", 4)
 
 
-async def test_a_concern_raises_the_priority_of_a_request_without_the_emergency_script(database_url: str) -> None:
+async def test_a_concern_raises_the_priority_of_a_request_without_the_emergency_script(settings: Settings, database_url: str) -> None:
     from actions.handoff import ActionHandoff
 
     parse = {"concern": True, "danger": False}
-    _, events = await run(ActionTrackContext(), tracker("im scared of him", "report_situation", parse=parse, slots={"language": "en"}))
+    _, events = await run(ActionTrackContext(settings), tracker("im scared of him", "report_situation", parse=parse, slots={"language": "en"}))
     assert SlotSet("concern_seen", True) in events and SlotSet("danger_seen", True) not in events
-    responses, _ = await run(ActionHandoff(), tracker("HELP", "talk_to_human", slots={"welcomed": True, "concern_seen": True}))
+    responses, _ = await run(ActionHandoff(settings), tracker("HELP", "talk_to_human", slots={"welcomed": True, "concern_seen": True}))
     assert "utter_emergency" not in responses
     record = open_escalation(database_url, "conversation-1")
     assert record.priority == 2 and record.summary["concern"] is True
 
 
-async def test_a_request_for_help_that_describes_the_situation_is_reflected_before_the_options() -> None:
+async def test_a_request_for_help_that_describes_the_situation_is_reflected_before_the_options(settings: Settings) -> None:
     from actions.situation import ActionOfferOptions
 
     parse = {"indicators": [{"key": "retention_of_documents", "confidence": 0.9, "evidence": "passport"}]}
-    responses, _ = await run(ActionOfferOptions(), tracker("they took my passport what can i do", "request_help",
+    responses, _ = await run(ActionOfferOptions(settings), tracker("they took my passport what can i do", "request_help",
                                                            parse=parse, slots={"welcomed": True}))
     assert responses == ["utter_reflect_one", "utter_offer_options"]
-    responses, _ = await run(ActionOfferOptions(), tracker("i need help", "request_help", slots={"welcomed": True}))
+    responses, _ = await run(ActionOfferOptions(settings), tracker("i need help", "request_help", slots={"welcomed": True}))
     assert responses == ["utter_here_to_help", "utter_offer_options"]

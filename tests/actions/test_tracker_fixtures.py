@@ -16,6 +16,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.config import Settings
+
 FIXTURES = sorted((Path(__file__).parent / "trackers").glob("*.json"))
 
 
@@ -28,10 +30,10 @@ def test_there_are_fixtures() -> None:
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[path.stem for path in FIXTURES])
-async def test_the_action_says_and_does_exactly_what_the_fixture_records(path: Path, database_url: str) -> None:
+async def test_the_action_says_and_does_exactly_what_the_fixture_records(path: Path, settings: Settings) -> None:
     fixture = load(path)
     module, _, name = fixture["action"].rpartition(".")
-    action = getattr(importlib.import_module(module), name)()
+    action = getattr(importlib.import_module(module), name)(settings)
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, Tracker.from_dict(fixture["tracker"]), {})
     assert [message.get("response") for message in dispatcher.messages] == fixture["expected_responses"]

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot import audit
-from bot.config import load_settings
-from bot.crypto import Sealer, new_master_key
+from bot.config import Settings
+from bot.crypto import Sealer
 from bot.errors import AccountError, AuditError, ConfigError
 from bot.storage.db import engine_for, new_session
 from bot.storage.models import ConsoleSession, Counselor
@@ -26,23 +26,13 @@ STRONG = "correct horse battery staple"
 
 
 @pytest.fixture()
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/t.db"
+def url(database_url: str) -> str:
+    return database_url
 
 
 @pytest.fixture()
 def sealer() -> Sealer:
     return Sealer(b"0123456789abcdef0123456789abcdef")
-
-
-@pytest.fixture()
-def cli_env(url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
-    monkeypatch.setenv("HOTLINE_SECRET_KEY", new_master_key())
-    monkeypatch.setenv("HOTLINE_LANGUAGES", "en,es")
-    load_settings.cache_clear()
-    yield url
-    load_settings.cache_clear()
 
 
 def code_at(secret: str, moment: datetime) -> str:
@@ -362,40 +352,40 @@ def test_message_text_and_phone_numbers_are_refused(url: str, detail: dict) -> N
 # --- command line ------------------------------------------------------------------------------
 
 
-def test_admin_init_prints_a_password_only_the_first_time(cli_env: str, capsys: pytest.CaptureFixture) -> None:
-    assert main(["admin", "init"]) == 0
+def test_admin_init_prints_a_password_only_the_first_time(settings: Settings, url: str, capsys: pytest.CaptureFixture) -> None:
+    assert main(["admin", "init"], settings) == 0
     first = capsys.readouterr().out
     assert first.startswith("First sign-in: user admin, one-time password ")
     password = first.split("one-time password ")[1].split(" ")[0]
-    assert accounts.authenticate_password(cli_env, "admin", password).ok
+    assert accounts.authenticate_password(url, "admin", password).ok
 
-    assert main(["admin", "init"]) == 0
+    assert main(["admin", "init"], settings) == 0
     second = capsys.readouterr().out
     assert "nothing to do" in second and password not in second
 
 
-def test_counselor_commands_change_accounts_and_are_audited(cli_env: str, capsys: pytest.CaptureFixture) -> None:
-    main(["admin", "init"])
-    assert main(["counselor", "add", "maria", "--name", "Maria G", "--role", "supervisor", "--languages", "es,en"]) == 0
+def test_counselor_commands_change_accounts_and_are_audited(settings: Settings, url: str, capsys: pytest.CaptureFixture) -> None:
+    main(["admin", "init"], settings)
+    assert main(["counselor", "add", "maria", "--name", "Maria G", "--role", "supervisor", "--languages", "es,en"], settings) == 0
     password = capsys.readouterr().out.split("one-time password: ")[1].split()[0]
-    maria = accounts.authenticate_password(cli_env, "maria", password).counselor
+    maria = accounts.authenticate_password(url, "maria", password).counselor
     assert (maria.role, maria.languages) == ("supervisor", ("es", "en"))
 
-    assert main(["counselor", "add", "maria", "--name", "Again", "--role", "counselor"]) == 1
+    assert main(["counselor", "add", "maria", "--name", "Again", "--role", "counselor"], settings) == 1
     assert "already exists" in capsys.readouterr().err
 
-    add_session(cli_env, maria.id, "d" * 64)
-    assert main(["counselor", "reset-2fa", "maria"]) == 0
-    assert sessions_of(cli_env, maria.id) == 0
-    assert main(["counselor", "disable", "maria"]) == 0
-    assert not accounts.authenticate_password(cli_env, "maria", password).ok
+    add_session(url, maria.id, "d" * 64)
+    assert main(["counselor", "reset-2fa", "maria"], settings) == 0
+    assert sessions_of(url, maria.id) == 0
+    assert main(["counselor", "disable", "maria"], settings) == 0
+    assert not accounts.authenticate_password(url, "maria", password).ok
 
     capsys.readouterr()
-    assert main(["counselor", "list"]) == 0
+    assert main(["counselor", "list"], settings) == 0
     listing = capsys.readouterr().out
     assert "maria" in listing and "disabled" in listing and password not in listing
 
-    with engine_for(cli_env).connect() as connection:
+    with engine_for(url).connect() as connection:
         rows = connection.execute(sa.text("SELECT actor, action, detail FROM audit_log ORDER BY id")).all()
     assert [(row.actor, row.action) for row in rows] == [
         ("cli", "counselor.add"), ("cli", "counselor.add"), ("cli", "counselor.reset_2fa"), ("cli", "counselor.disable")
@@ -403,12 +393,12 @@ def test_counselor_commands_change_accounts_and_are_audited(cli_env: str, capsys
     assert all(password not in row.detail for row in rows)
 
 
-def test_audit_verify_exit_codes(cli_env: str, capsys: pytest.CaptureFixture) -> None:
-    write_entries(cli_env, 3)
-    assert main(["audit", "verify"]) == 0
+def test_audit_verify_exit_codes(settings: Settings, url: str, capsys: pytest.CaptureFixture) -> None:
+    write_entries(url, 3)
+    assert main(["audit", "verify"], settings) == 0
     assert "audit log intact: 3 entries" in capsys.readouterr().out
 
-    with engine_for(cli_env).begin() as connection:
+    with engine_for(url).begin() as connection:
         connection.execute(sa.text("UPDATE audit_log SET actor = 'someone' WHERE id = 2"))
-    assert main(["audit", "verify"]) == 1
+    assert main(["audit", "verify"], settings) == 1
     assert "entry 2" in capsys.readouterr().err

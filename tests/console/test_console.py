@@ -17,10 +17,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from bot import inbox
 from bot.crypto import Sealer, new_master_key
 from bot.handoff import queue as handoff_queue
 from bot.handoff.escalation import HandoffSummary, escalate
-from bot.inbox import MessageStore
 from bot.storage.db import engine_for
 from bot.storage.models import utcnow
 from console import accounts
@@ -79,7 +79,7 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict]:
     env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": key}
     with console_server(workdir, env) as base:
         sealer = Sealer(base64.urlsafe_b64decode(key))
-        yield {"base": base, "url": url, "sealer": sealer, "store": MessageStore(url, sealer), "workdir": workdir}
+        yield {"base": base, "url": url, "sealer": sealer, "workdir": workdir}
     log = (workdir / "console.log").read_text(encoding="utf-8", errors="replace")
     assert "<script>" not in log and "+1555" not in log and PASSWORD not in log, "message text or secrets in the log"
 
@@ -102,11 +102,11 @@ def signed_in(line: Dict, username: str, role: str = "counselor", languages: str
 
 
 def person(line: Dict, channel: str, address: str, text: str, **summary) -> int:
-    store: MessageStore = line["store"]
-    inbound = store.record_inbound(f"SM{time.time_ns()}", channel, address, "+15550100001", text)
-    store.complete_turn(inbound, ["Thanks. I've passed your request to the team."])
-    for outbound in store.pending((channel,)):
-        store.mark_sent(outbound, "SMx", 1)
+    url, sealer = line["url"], line["sealer"]
+    inbound = inbox.record_inbound(url, sealer, f"SM{time.time_ns()}", channel, address, "+15550100001", text)
+    inbox.complete_turn(url, sealer, inbound, ["Thanks. I've passed your request to the team."])
+    for outbound in inbox.pending(url, (channel,)):
+        inbox.mark_sent(url, outbound, "SMx", 1)
     row = escalate(line["url"], inbound.conversation_key, reason="requested", language="en", jurisdiction="US",
                    summary=HandoffSummary(**summary), requested=True, channel=channel)
     return int(row.id)
@@ -206,7 +206,7 @@ def test_replies_go_by_the_persons_channel_and_a_closed_whatsapp_window_is_expla
         ana.post(f"/console/conversations/{escalation}/claim")
     assert ana.post(f"/console/conversations/{web}/reply", {"text": "Hi, I'm Eva."}).status_code == 303
     key = handoff_queue.get(line["url"], web).conversation_id
-    assert [e["text"] for e in line["store"].transcript(key, 0, 0) if e["kind"] == "counselor"] == ["Hi, I'm Eva."]
+    assert [e["text"] for e in inbox.transcript(line["url"], line["sealer"], key, 0, 0) if e["kind"] == "counselor"] == ["Hi, I'm Eva."]
     with engine_for(line["url"]).begin() as connection:
         connection.execute(sa.text("UPDATE channel_addresses SET last_inbound_at = :t"), {"t": utcnow() - timedelta(hours=30)})
     answer = ana.post(f"/console/conversations/{whatsapp}/reply", {"text": "Are you there?"})
@@ -251,7 +251,7 @@ def test_the_counselor_erases_a_conversation_when_the_person_asks_and_nothing_of
     assert erased.status_code == 303 and erased.headers["Location"] == "/console/queue?notice=erased"
 
     assert handoff_queue.get(line["url"], escalation) is None
-    assert line["store"].transcript(key, 0, 0) == []
+    assert inbox.transcript(line["url"], line["sealer"], key, 0, 0) == []
     with engine_for(line["url"]).connect() as connection:
         notes = dict(connection.execute(sa.text("SELECT escalation_id, COUNT(*) FROM case_notes GROUP BY escalation_id")).all())
         addresses = connection.execute(sa.text("SELECT COUNT(*) FROM channel_addresses WHERE conversation_key = :k"), {"k": key}).scalar_one()
@@ -262,9 +262,9 @@ def test_the_counselor_erases_a_conversation_when_the_person_asks_and_nothing_of
     assert mia.get(f"/console/conversations/{keep}").status_code == 200
 
 
-def test_every_opening_and_action_is_audited_and_tampering_is_detected(line: Dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_opening_and_action_is_audited_and_tampering_is_detected(line: Dict) -> None:
     from bot.audit import verify
-    from bot.config import load_settings
+    from bot.config import settings_from
     from hotline.cli import main
 
     ana = signed_in(line, "hana")
@@ -278,15 +278,11 @@ def test_every_opening_and_action_is_audited_and_tampering_is_detected(line: Dic
             sa.text("SELECT action FROM audit_log WHERE target = :t ORDER BY id"), {"t": f"escalation:{escalation}"})]
     assert actions == ["conversation.claim", "conversation.open_transcript", "conversation.close"]
     assert verify(line["url"]).ok
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", line["url"])
-    load_settings.cache_clear()
-    try:
-        assert main(["audit", "verify"]) == 0
-        with engine.begin() as connection:
-            connection.execute(sa.text("UPDATE audit_log SET actor = 'someone-else' WHERE action = 'conversation.open_transcript'"))
-        assert main(["audit", "verify"]) == 1
-    finally:
-        load_settings.cache_clear()
+    settings = settings_from({"HOTLINE_DATABASE_URL": line["url"]})
+    assert main(["audit", "verify"], settings) == 0
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE audit_log SET actor = 'someone-else' WHERE action = 'conversation.open_transcript'"))
+    assert main(["audit", "verify"], settings) == 1
 
 
 def test_an_admin_creates_and_disables_accounts_from_the_console(line: Dict) -> None:
