@@ -45,6 +45,7 @@ class Settings:
     routing_grace_s: int
     console_idle_timeout_s: int
     console_permissions_file: Optional[Path] = None  # the help line's own rules; default: the packaged ones
+    action_token_value: Optional[str] = None  # HOTLINE_ACTION_TOKEN; default: derived from the master key
 
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
@@ -61,6 +62,15 @@ class Settings:
                 "HMACs and encrypts stored messages; create one with 'hotline secrets init'"
             )
         return key
+
+    def action_token(self) -> str:
+        """The shared secret between the Rasa server and the action server (``endpoints.yml``
+        sends it as ``HOTLINE_ACTION_TOKEN``): that setting, or else derived from the master key."""
+        if self.action_token_value:
+            return self.action_token_value
+        from bot.crypto import action_server_token
+
+        return action_server_token(self.require_secret_key())
 
 
 def _env(environ: Mapping[str, str], key: str, default: str) -> str:
@@ -149,6 +159,7 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         routing_grace_s=_positive_int(environ, "HOTLINE_ROUTING_GRACE", 120),
         console_idle_timeout_s=_positive_int(environ, "HOTLINE_CONSOLE_IDLE_TIMEOUT", 30 * 60),
         console_permissions_file=Path(environ["HOTLINE_CONSOLE_PERMISSIONS"]) if environ.get("HOTLINE_CONSOLE_PERMISSIONS") else None,
+        action_token_value=environ.get("HOTLINE_ACTION_TOKEN", "").strip() or None,
     )
 
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _HMAC_INFO = b"hotline/conversation-key/v1"
 _FERNET_INFO = b"hotline/fernet/v1"
+_ACTION_TOKEN_INFO = b"hotline/action-server-token/v1"
 
 
 def new_master_key() -> str:
@@ -28,6 +29,11 @@ def new_master_key() -> str:
 
 def _derive(master_key: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master_key)
+
+
+def action_server_token(master_key: bytes) -> str:
+    """The secret the Rasa server shows the action server: derived, so nothing more to keep."""
+    return base64.urlsafe_b64encode(_derive(master_key, _ACTION_TOKEN_INFO)).decode("ascii").rstrip("=")
 
 
 PHONE_FORMATTING = frozenset("+0123456789 ()-.")
@@ -67,4 +73,4 @@ class Sealer:
         return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
 
 
-__all__ = ["Sealer", "InvalidToken", "new_master_key", "normalise_address"]
+__all__ = ["Sealer", "InvalidToken", "action_server_token", "new_master_key", "normalise_address"]

@@ -123,6 +123,18 @@ def _secrets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _action_token(args: argparse.Namespace) -> int:
+    print(args.settings().action_token())
+    return 0
+
+
+def _actions(args: argparse.Namespace) -> int:
+    from actions.server import serve
+
+    serve(args.settings(), args.host, args.port)
+    return 0
+
+
 def _twilio_receiver(args: argparse.Namespace) -> int:
     from channels.twilio_receiver import serve
 
@@ -300,9 +312,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_eval)
 
     secrets_ = commands.add_parser("secrets", help="create the master key for conversation keys and encryption")
-    secrets_.add_argument("action", choices=["init"])
-    secrets_.add_argument("--file", default=str(PROJECT_ROOT / "var" / "secret.key"))
-    secrets_.set_defaults(run=_secrets)
+    secrets_actions = secrets_.add_subparsers(dest="action", required=True)
+    init = secrets_actions.add_parser("init", help="write a new master key to --file unless it exists")
+    init.add_argument("--file", default=str(PROJECT_ROOT / "var" / "secret.key"))
+    init.set_defaults(run=_secrets)
+    secrets_actions.add_parser(
+        "action-token", help="print the action server's shared secret (HOTLINE_ACTION_TOKEN for the Rasa server)"
+    ).set_defaults(run=_action_token)
+
+    actions = commands.add_parser("actions", help="serve the bot's actions to the Rasa server (shared secret required)")
+    actions.add_argument("--host", default="127.0.0.1")
+    actions.add_argument("--port", type=int, default=5055)
+    actions.set_defaults(run=_actions)
 
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"])

@@ -1,6 +1,6 @@
 """Whole conversations against the real servers: the trained model, the action server, SQLite.
 
-Starts ``rasa run actions`` and ``rasa run`` (REST channel) on spare ports with a fresh database,
+Starts the action server (``hotline actions``) and ``rasa run`` (REST channel) on spare ports with a fresh database,
 then talks to them the way ``hotline chat`` does. Needs the trained model (``make train``).
 """
 

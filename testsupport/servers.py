@@ -42,6 +42,25 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 300.0) -> Non
     raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
 
 
+def server_environment(database_url: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment of a test's servers: its own database and master key, and the action
+    server's shared secret derived from that key (as ``hotline secrets action-token`` prints it)."""
+    import base64
+
+    from bot.crypto import action_server_token, new_master_key
+
+    key = new_master_key()
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": database_url,
+        "HOTLINE_SECRET_KEY": key,
+        "HOTLINE_ACTION_TOKEN": action_server_token(base64.urlsafe_b64decode(key)),
+        **(extra or {}),
+    }
+    env.pop("HOTLINE_SECRET_KEY_FILE", None)
+    return env
+
+
 @dataclass
 class RunningServers:
     """The running pair; the Rasa server can be killed and started again (crash tests)."""
@@ -117,23 +136,15 @@ def hotline_servers(
     endpoints.write_text(
         (PROJECT_ROOT / "endpoints.yml")
         .read_text(encoding="utf-8")
-        .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook"),
+        .replace("http://127.0.0.1:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook"),
         encoding="utf-8",
     )
-    from bot.crypto import new_master_key
-
-    env = {
-        **os.environ,
-        "HOTLINE_DATABASE_URL": database_url,
-        "HOTLINE_SECRET_KEY": new_master_key(),
-        **(extra_env or {}),
-    }
-    env.pop("HOTLINE_SECRET_KEY_FILE", None)
+    env = server_environment(database_url, extra_env)
     processes: List[subprocess.Popen] = []
     try:
         def start_actions() -> subprocess.Popen:
             return subprocess.Popen(
-                [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+                [str(BIN / "hotline"), "actions", "--port", str(actions_port)],
                 cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
             )
 
