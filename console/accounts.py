@@ -272,10 +272,14 @@ def authenticate_password(url: str, username: str, password: str, now: Optional[
         return AuthResult(ok=True, counselor=_reloaded(session, row.id))
 
 
-def change_password(url: str, counselor_id: int, old: str, new: str, now: Optional[datetime] = None) -> CounselorInfo:
+def change_password(
+    url: str, counselor_id: int, old: str, new: str, now: Optional[datetime] = None, *, keep_session_id: Optional[int] = None
+) -> CounselorInfo:
     """Replace the password (at least :data:`MIN_PASSWORD_LENGTH` characters, not the old one).
 
-    A wrong current password counts toward the lockout like a failed sign-in.
+    A wrong current password counts toward the lockout like a failed sign-in. Every other session
+    of the account ends (someone who knew the old password is signed out); ``keep_session_id``,
+    the browser that made the change, stays signed in.
     """
     now = now or utcnow()
     with new_session(url) as session:
@@ -291,6 +295,7 @@ def change_password(url: str, counselor_id: int, old: str, new: str, now: Option
             raise AccountError("the new password must differ from the current one")
         row.password_hash = _hasher().hash(new)
         row.must_change_password = False
+        _end_sessions(session, row.id, keep=keep_session_id)
         session.commit()
         return _info(row)
 
@@ -424,9 +429,12 @@ def _update_if_usable(
     return session.execute(statement).rowcount == 1
 
 
-def _end_sessions(session: Session, counselor_id: int) -> int:
-    result = session.execute(sa.delete(ConsoleSession).where(ConsoleSession.counselor_id == counselor_id))
-    return result.rowcount or 0
+def _end_sessions(session: Session, counselor_id: int, keep: Optional[int] = None) -> int:
+    """End the account's sessions (but ``keep``); how many ended."""
+    ending = sa.delete(ConsoleSession).where(ConsoleSession.counselor_id == counselor_id)
+    if keep is not None:
+        ending = ending.where(ConsoleSession.id != keep)
+    return session.execute(ending).rowcount or 0
 
 
 def _any_counselor(url: str) -> bool:

@@ -20,7 +20,7 @@ from bot.handoff import queue as handoff_queue
 from bot.inbox import DeliveryBlock
 from console import accounts
 from console.permissions import Permission
-from console.shared import SSE_SECONDS, Console, RouteTable, form_value, item_view
+from console.shared import SSE_SECONDS, STREAM_CHECK_SECONDS, Console, RouteTable, form_value, item_view
 from console.texts import blocked_notice, delivery_reason
 from console.web import SIGNED_IN, Access, Context
 
@@ -127,7 +127,13 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
         recent = await asyncio.to_thread(_transcript, console, ctx.item, 0, max(0, after_out - 50))
         watched = {e["out"]: (e["status"], e["error"]) for e in recent if e["out"] and e["status"] in UNSETTLED}
     await stream.send("retry: 1000\n\n")
+    checked = loop.time()
     while loop.time() < deadline:
+        if loop.time() - checked >= STREAM_CHECK_SECONDS:
+            if not await console.guard.still_admitted(ctx, CONVERSATION_VIEW):
+                await stream.send("event: ended\ndata: {}\n\n")  # signed out, disabled, or no longer theirs
+                break
+            checked = loop.time()
         for entry in await asyncio.to_thread(_transcript, console, ctx.item, after_in, after_out):
             after_in, after_out = entry["in"] or after_in, entry["out"] or after_out
             if entry["out"] and entry["status"] in UNSETTLED:

@@ -14,7 +14,7 @@ from bot.handoff import queue as handoff_queue
 from bot.storage.models import utcnow
 from console.live import Snapshot
 from console.permissions import Permission
-from console.shared import SSE_SECONDS, Console, RouteTable, item_view
+from console.shared import SSE_SECONDS, STREAM_CHECK_SECONDS, Console, RouteTable, item_view
 from console.web import SIGNED_IN, Access, Context
 
 QUEUE_VIEW = Access(SIGNED_IN, (Permission.VIEW_QUEUE,))
@@ -64,14 +64,20 @@ async def queue_page(console: Console, request: Request, ctx: Context) -> HTTPRe
 @routes.route("/console/queue/events", QUEUE_VIEW)
 async def queue_events(console: Console, request: Request, ctx: Context):
     stream = await request.respond(content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    deadline = asyncio.get_running_loop().time() + SSE_SECONDS
-    seen = -1
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SSE_SECONDS
+    seen, sent_at = -1, 0.0
     await stream.send("retry: 1000\n\n")
-    while asyncio.get_running_loop().time() < deadline:
-        # a change, or every 15 s anyway: waits grow, and language routing opens with time
-        snapshot = await console.watcher.changed_since(seen, timeout=15.0)
-        seen = snapshot.version
-        await stream.send(f"event: queue\ndata: {queue_json(console, ctx, snapshot)}\n\n")
+    while loop.time() < deadline:
+        # On a change, and every 15 s anyway (waits grow, language routing opens with time); every
+        # few seconds the session is checked, so one that has ended stops receiving at once.
+        snapshot = await console.watcher.changed_since(seen, timeout=STREAM_CHECK_SECONDS)
+        if not await console.guard.still_admitted(ctx, QUEUE_VIEW):
+            await stream.send("event: ended\ndata: {}\n\n")
+            break
+        if snapshot.version != seen or loop.time() - sent_at >= 15.0:
+            seen, sent_at = snapshot.version, loop.time()
+            await stream.send(f"event: queue\ndata: {queue_json(console, ctx, snapshot)}\n\n")
     await stream.eof()
 
 

@@ -73,6 +73,18 @@ def lookup(url: str, token: Optional[str], idle_timeout_s: int, now: Optional[da
         return signed_in
 
 
+def still_valid(url: str, session_id: int, idle_timeout_s: int, now: Optional[datetime] = None) -> bool:
+    """Whether a session is still live (not ended, account active, not idle too long), for open
+    streams, which check again on every tick; checking does not count as activity."""
+    now = now or utcnow()
+    with new_session(url) as session:
+        row = session.get(ConsoleSession, session_id)
+        if row is None or now - row.last_seen_at > timedelta(seconds=idle_timeout_s):
+            return False
+        account = session.get(Counselor, row.counselor_id)
+        return account is not None and bool(account.active)
+
+
 def complete_second_factor(url: str, session_id: int) -> str:
     """Mark the session fully signed in; a fresh token is issued (the old one stops working)."""
     token = secrets.token_urlsafe(32)

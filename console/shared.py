@@ -28,6 +28,8 @@ from console.web import Access, Context, Guard
 
 HERE = Path(__file__).resolve().parent
 SSE_SECONDS = 300.0
+# How often an open stream checks that its session and access still hold.
+STREAM_CHECK_SECONDS = 2.0
 
 
 @dataclass

@@ -4,6 +4,7 @@ with a QR code and a new password), sign-out, the landing redirect, health and s
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 
 from sanic import response
@@ -93,7 +94,10 @@ async def change_password(console: Console, request: Request, ctx: Context) -> H
     if new != again:
         return console.page("password.html", ctx, status=400, error="The two new passwords differ.")
     try:
-        await asyncio.to_thread(accounts.change_password, console.url, ctx.me.id, form_value(request, "old", 256), new)
+        await asyncio.to_thread(
+            functools.partial(accounts.change_password, keep_session_id=ctx.session.session_id),
+            console.url, ctx.me.id, form_value(request, "old", 256), new,
+        )
     except AccountError as error:
         return console.page("password.html", ctx, status=400, error=str(error))
     await console.record(ctx, "counselor.password_changed", f"counselor:{ctx.me.id}")

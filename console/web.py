@@ -21,7 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff import queue as handoff_queue
-from bot.handoff.queue import QueueItem
+from bot.handoff.queue import QueueItem, QueueState
 from console import sessions
 from console.accounts import CounselorInfo, get_counselor
 from console.permissions import Permission, Rules, allowed
@@ -147,7 +147,6 @@ class Guard:
             if counselor.must_change_password:
                 return response.redirect("/console/password", status=303)
         escalation = None
-        assigned: Optional[bool] = None
         if access.about_conversation:
             try:
                 escalation_id = int(params.get("escalation_id", ""))
@@ -156,10 +155,29 @@ class Guard:
             escalation = await asyncio.to_thread(handoff_queue.get, self.url, escalation_id)
             if escalation is None:
                 return response.text("Not found.", status=404)
-            assigned = escalation.counselor_id == counselor.id
-        if access.permissions and not any(self.may(counselor, p, assigned) for p in access.permissions):
+        if not self.permitted(counselor, access, escalation):
             return response.text("You do not have access to this.", status=403)
         return Context(signed_in, counselor, escalation)
+
+    def permitted(self, counselor: CounselorInfo, access: Access, escalation: Optional[QueueItem]) -> bool:
+        """Whether the route's permissions allow this counselor, about this escalation as it is now.
+
+        "Assigned to me" means held now: a conversation closed, returned to the bot, put back in
+        the queue or transferred is no longer its former counselor's."""
+        assigned = None if escalation is None else (
+            escalation.counselor_id == counselor.id and escalation.status == QueueState.WITH_COUNSELOR
+        )
+        return not access.permissions or any(self.may(counselor, p, assigned) for p in access.permissions)
+
+    async def still_admitted(self, ctx: Context, access: Access) -> bool:
+        """For an open stream, on every tick: the session still live, the account still active and
+        the route still permitted (about the escalation as it is now); the stream ends otherwise."""
+        if not await asyncio.to_thread(sessions.still_valid, self.url, ctx.session.session_id, self.idle_timeout_s):
+            return False
+        if not access.about_conversation:
+            return True
+        escalation = await asyncio.to_thread(handoff_queue.get, self.url, ctx.item.id)
+        return escalation is not None and self.permitted(ctx.me, access, escalation)
 
     @staticmethod
     def _to_sign_in(request: Request) -> HTTPResponse:

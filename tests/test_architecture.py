@@ -20,7 +20,7 @@ ALLOWED_IMPORTS: Dict[str, FrozenSet[str]] = {
     "actions": frozenset({"bot", "actions"}),
     "channels": frozenset({"bot", "channels"}),
     "console": frozenset({"bot", "console"}),
-    "hotline": frozenset({"bot", "channels", "console", "hotline"}),
+    "hotline": frozenset({"actions", "bot", "channels", "console", "hotline"}),
 }
 PROJECT_PACKAGES = frozenset({*ALLOWED_IMPORTS, "testsupport", "benchmarks", "tests"})
 

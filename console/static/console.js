@@ -120,6 +120,8 @@
       status.textContent = "";
     });
     source.addEventListener("error", () => { status.textContent = "Reconnecting to the live queue…"; });
+    // The session ended (signed out elsewhere, disabled, timed out): the page shows the sign-in.
+    source.addEventListener("ended", () => { source.close(); location.reload(); });
     setInterval(() => renderQueue(root, data, receivedAt), 15000);
   }
 
@@ -160,6 +162,8 @@
       markDelivery(item, change.status);
     });
     source.addEventListener("state", () => { source.close(); location.reload(); });
+    // No longer this counselor's (or the session ended): reloading shows what they may see now.
+    source.addEventListener("ended", () => { source.close(); location.reload(); });
   }
 
   function cannedResponses(select) {

@@ -356,3 +356,92 @@ def test_a_help_lines_own_rules_can_give_one_admin_section_to_supervisors(tmp_pa
         assert supervisor.post("/console/admin/counselors", {"username": "x1y", "display_name": "X", "role": "admin", "languages": "en"}).status_code == 403
         assert "Add an account" in admin.get("/console/admin").text
         assert signed_in(own, "carl").get("/console/admin").status_code == 403  # a counselor has no section
+
+
+class Stream:
+    """An open server-sent-events stream read in the background, as the console page holds one."""
+
+    def __init__(self, browser: Browser, path: str) -> None:
+        self.events: List[str] = []
+        self.ended = threading.Event()
+        self._response = requests.get(browser.base + path, headers={**browser._headers(), "Accept": "text/event-stream"},
+                                      stream=True, timeout=60)
+        assert self._response.status_code == 200, self._response.text
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._response.iter_lines(decode_unicode=True):
+                if line and line.startswith("event: "):
+                    self.events.append(line[len("event: "):])
+        except requests.RequestException:
+            pass
+        self.ended.set()
+
+    def close(self) -> None:
+        self._response.close()
+
+
+def test_access_follows_the_current_assignment_and_an_open_transcript_ends_with_it(line: Dict) -> None:
+    ida, jon = signed_in(line, "ida"), signed_in(line, "jon")
+
+    # closed: its former counselor can no longer read it, write notes or reply
+    closed = person(line, "web", "1a" * 16, "they keep my passport")
+    assert ida.post(f"/console/conversations/{closed}/claim").status_code == 303
+    stream = Stream(ida, f"/console/conversations/{closed}/events")
+    assert ida.post(f"/console/conversations/{closed}/close", {"outcome": "information_given", "follow_up": "no"}).status_code == 303
+    assert stream.ended.wait(10) and "state" in stream.events  # the open transcript ended with the assignment
+    assert ida.get(f"/console/conversations/{closed}").status_code == 403
+    assert ida.get(f"/console/conversations/{closed}/events").status_code == 403
+    assert ida.post(f"/console/conversations/{closed}/notes", {"text": "late note"}).status_code == 403
+    assert ida.post(f"/console/conversations/{closed}/reply", {"text": "hello?"}).status_code == 403
+
+    # transferred: the colleague has it, the former counselor does not
+    moved = person(line, "web", "2b" * 16, "i need to talk")
+    ida.post(f"/console/conversations/{moved}/claim")
+    stream = Stream(ida, f"/console/conversations/{moved}/events")
+    assert ida.post(f"/console/conversations/{moved}/transfer", {"to": str(counselor_id(line, "jon"))}).status_code == 303
+    assert stream.ended.wait(10)
+    assert ida.get(f"/console/conversations/{moved}").status_code == 403
+    assert jon.get(f"/console/conversations/{moved}").status_code == 200
+
+    # returned to the bot, or back in the queue: nobody's any more
+    for how, form in (("return", {}), ("transfer", {"to": "queue"})):
+        escalation = person(line, "web", ("3c" if how == "return" else "4d") * 16, "help me")
+        jon.post(f"/console/conversations/{escalation}/claim")
+        assert jon.post(f"/console/conversations/{escalation}/{how}", form).status_code == 303
+        assert jon.get(f"/console/conversations/{escalation}").status_code == 403
+        assert jon.post(f"/console/conversations/{escalation}/notes", {"text": "note"}).status_code == 403
+
+
+def test_an_open_stream_ends_when_the_session_does(line: Dict) -> None:
+    kim = signed_in(line, "kim")
+    escalation = person(line, "web", "5e" * 16, "help")
+    kim.post(f"/console/conversations/{escalation}/claim")
+    transcript = Stream(kim, f"/console/conversations/{escalation}/events")
+    queue = Stream(kim, "/console/queue/events")
+    assert kim.post("/console/logout").status_code == 303  # signed out in another tab
+    assert transcript.ended.wait(10) and "ended" in transcript.events
+    assert queue.ended.wait(10) and "ended" in queue.events
+
+    lou = signed_in(line, "lou")
+    escalation = person(line, "web", "6f" * 16, "help")
+    lou.post(f"/console/conversations/{escalation}/claim")
+    transcript = Stream(lou, f"/console/conversations/{escalation}/events")
+    accounts.disable_counselor(line["url"], "lou")  # an admin disables the account
+    assert transcript.ended.wait(10) and "ended" in transcript.events
+
+
+def test_changing_the_password_signs_out_every_other_browser(line: Dict) -> None:
+    from console import sessions
+
+    here = signed_in(line, "max")
+    elsewhere = Browser(line["base"])  # the same account signed in on another computer
+    started = sessions.start(line["url"], counselor_id(line, "max"))
+    live = sessions.lookup(line["url"], started, 60)
+    elsewhere.cookie = sessions.complete_second_factor(line["url"], live.session_id)
+    assert elsewhere.get("/console/queue").status_code == 200
+    new = PASSWORD + " again"
+    assert here.post("/console/password", {"old": PASSWORD, "new": new, "again": new}).status_code == 303
+    assert elsewhere.get("/console/queue").headers["Location"] == "/console/login"
+    assert here.get("/console/queue").status_code == 200  # the browser that changed it stays signed in
