@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import LazySettings, Settings
+from bot.crypto import Sealer
 from bot.handoff.escalation import HandoffSummary
 from bot.knowledge import KnowledgeBase
 
@@ -31,9 +32,18 @@ def knowledge_for(knowledge_dir: Path, languages: Tuple[str, ...]) -> KnowledgeB
     return KnowledgeBase.load(knowledge_dir, languages)
 
 
+@functools.lru_cache(maxsize=4)
+def sealer_for(master_key: bytes) -> Sealer:
+    return Sealer(master_key)
+
+
 class Configured(LazySettings):
-    """Gives an action its settings (passed in by tests, else from the environment) and the
-    knowledge base."""
+    """Gives an action its settings (passed in by tests, else from the environment), the sealer
+    for what it stores, and the knowledge base."""
+
+    @property
+    def sealer(self) -> Sealer:
+        return sealer_for(self.settings.require_secret_key())
 
     @property
     def knowledge(self) -> KnowledgeBase:

@@ -28,7 +28,7 @@ class ActionEmergency(HotlineAction):
         say(dispatcher, "utter_emergency")
         say(dispatcher, "utter_emergency_safety_check")
         already_handed_over = tracker.get_slot("handoff")
-        escalation_id = record_request(self.settings, tracker, "emergency", dispatcher, danger=True)
+        escalation_id = record_request(self, tracker, "emergency", dispatcher, danger=True)
         if not already_handed_over:
             say(dispatcher, "utter_handoff_urgent")
             tell_place_in_line(self.settings, dispatcher, tracker, escalation_id, only_if_closed=True)

@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import HotlineAction
 from actions.common import (
+    Configured,
     handoff_summary,
     jurisdiction_of,
     last_bot_response,
@@ -55,12 +56,14 @@ def hotline_number_of(tracker: Tracker) -> Optional[str]:
 
 
 def record_request(
-    settings: Settings,
+    action: Configured,
     tracker: Tracker, reason: str, dispatcher: CollectingDispatcher, danger: Optional[bool] = None
 ) -> int:
     """Open or update the conversation's escalation (with what the bot has said so far); its id."""
+    settings = action.settings
     row = escalate(
         settings.database_url,
+        action.sealer,
         tracker.sender_id,
         reason=reason,
         language=written_language_of(tracker, settings),
@@ -94,13 +97,13 @@ def tell_place_in_line(
 
 
 def hand_over(
-    settings: Settings, dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str
+    action: Configured, dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str
 ) -> List[EventType]:
     """Say ``announcement``, put the conversation in the queue with ``reason``, tell the place in
     line (or the opening hours), close any open form and pause the bot."""
     say(dispatcher, announcement)
-    escalation_id = record_request(settings, tracker, reason, dispatcher)
-    tell_place_in_line(settings, dispatcher, tracker, escalation_id)
+    escalation_id = record_request(action, tracker, reason, dispatcher)
+    tell_place_in_line(action.settings, dispatcher, tracker, escalation_id)
     events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED)]
     if tracker.active_loop.get("name"):
         events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
@@ -112,7 +115,7 @@ class ActionHandoff(HotlineAction):
         return "action_handoff"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        return hand_over(self.settings, dispatcher, tracker, "utter_handoff_recorded", "requested")
+        return hand_over(self, dispatcher, tracker, "utter_handoff_recorded", "requested")
 
 
 class ActionHandoffTurn(HotlineAction):
@@ -120,7 +123,7 @@ class ActionHandoffTurn(HotlineAction):
         return "action_handoff_turn"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        escalation_id = record_request(self.settings, tracker, "requested", dispatcher)
+        escalation_id = record_request(self, tracker, "requested", dispatcher)
         if tracker.get_slot("handoff") == handoff_queue.WITH_COUNSELOR:
             return []  # a counselor is answering: the bot says nothing at all
         item = handoff_queue.get(self.settings.database_url, escalation_id)

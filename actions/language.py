@@ -43,4 +43,4 @@ class ActionOtherLanguage(HotlineAction):
         return "action_other_language"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        return hand_over(self.settings, dispatcher, tracker, "utter_other_language", "language")
+        return hand_over(self, dispatcher, tracker, "utter_other_language", "language")

@@ -53,7 +53,7 @@ def seed(url: str, sealer: Sealer) -> List[Tuple[str, str]]:
     """1,000 waiting conversations and 20 ready counselor accounts (username, TOTP secret)."""
     for index in range(QUEUED):
         summary = HandoffSummary(indicators=[{"key": "debt_bondage", "confidence": 0.8, "evidence": "owe"}] if index % 3 else [])
-        escalate(url, f"web-bench-{index}", reason="requested", language="en" if index % 4 else "es",
+        escalate(url, sealer, f"web-bench-{index}", reason="requested", language="en" if index % 4 else "es",
                  jurisdiction="US", summary=summary, requested=True, channel="web")
     people = []
     earlier = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=30)

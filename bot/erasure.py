@@ -26,7 +26,7 @@ from typing import Dict, Mapping
 
 import sqlalchemy as sa
 
-from bot.storage.db import engine_for, sessions
+from bot.storage.db import checkpoint, engine_for, sessions
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def erase_conversation(database_url: str, conversation_key: str) -> ErasureRepor
                 continue
             table = metadata.tables[name]
             rows[name] = connection.execute(sa.delete(table).where(table.c[column] == conversation_key)).rowcount
+    checkpoint(database_url)  # the erased rows leave SQLite's write-ahead log too
     report = ErasureReport(rows)
     logger.info("Erased a conversation (%d stored records).", report.total)
     return report

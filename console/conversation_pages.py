@@ -82,7 +82,7 @@ routes = RouteTable()
 @routes.route("/console/conversations/<escalation_id>", CONVERSATION_VIEW)
 async def conversation(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
     item = ctx.item
-    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, item.id)
+    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, console.sealer, item.id)
     transcript = await asyncio.to_thread(_transcript, console, item)
     notes = await asyncio.to_thread(_notes, console, item.id)
     colleagues = [
@@ -212,7 +212,7 @@ async def close(console: Console, request: Request, ctx: Context, escalation_id:
         "follow_up": form_value(request, "follow_up", 8) == "yes",
         "by": ctx.me.id,
     }
-    if not await asyncio.to_thread(handoff_queue.close, console.url, ctx.item.id, wrapup):
+    if not await asyncio.to_thread(handoff_queue.close, console.url, console.sealer, ctx.item.id, wrapup):
         return response.text("This conversation is no longer open.", status=409)
     await console.record(ctx, "conversation.close", f"escalation:{ctx.item.id}", outcome=outcome, follow_up=wrapup["follow_up"])
     return response.redirect("/console/queue?notice=closed", status=303)

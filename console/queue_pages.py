@@ -95,7 +95,7 @@ async def take_next(console: Console, request: Request, ctx: Context) -> HTTPRes
 async def preview(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
     if ctx.item.status != handoff_queue.QUEUED and not console.guard.may(ctx.counselor, Permission.VIEW_ANY_CONVERSATION):
         return response.text("This conversation is no longer waiting.", status=403)
-    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, ctx.item.id)
+    summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, console.sealer, ctx.item.id)
     await console.record(ctx, "conversation.preview", f"escalation:{ctx.item.id}")
     return console.page("preview.html", ctx, item=item_view(ctx.item), summary=summary)
 

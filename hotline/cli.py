@@ -21,6 +21,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from console.permissions import Rules
 
 
+def _reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A refused account or audit action prints its reason and exits 1 instead of a traceback."""
+
+    @functools.wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except HotlineError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
 def _chat(args: argparse.Namespace) -> int:
     from bot.chat import run_chat
 
@@ -100,12 +114,17 @@ def _eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+@_reports_errors
 def _db(args: argparse.Namespace) -> int:
+    from bot.sealing import seal_legacy_rows
     from bot.storage.db import upgrade
 
     url = args.settings().database_url
     upgrade(url)
     print("database schema is up to date")
+    sealed = seal_legacy_rows(url, _sealer(args))
+    if any(sealed.values()):
+        print("sealed rows an earlier version stored in clear: " + ", ".join(f"{n} {t}" for t, n in sealed.items() if n))
     return 0
 
 
@@ -140,20 +159,6 @@ def _twilio_receiver(args: argparse.Namespace) -> int:
 
     serve(args.settings(), args.host, args.port)
     return 0
-
-
-def _reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """A refused account or audit action prints its reason and exits 1 instead of a traceback."""
-
-    @functools.wraps(run)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except HotlineError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-
-    return wrapper
 
 
 def _sealer(args: argparse.Namespace) -> "Sealer":

@@ -6,6 +6,7 @@ then talks to them the way ``hotline chat`` does. Needs the trained model (``mak
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -35,6 +36,7 @@ class Server:
     def __init__(self, running: RunningServers) -> None:
         self.url = running.url
         self.rows = running.rows
+        self.running = running
 
     def talk(self, sender: str, text: str) -> List[str]:
         replies = send(self.url, sender, text)
@@ -58,10 +60,16 @@ def new_person() -> str:
 
 
 def escalations(server: Server, sender: str) -> list:
-    return server.rows(
-        "SELECT priority, reason, language, jurisdiction, summary FROM escalations WHERE conversation_id = :c",
-        c=sender,
+    """The conversation's requests for a counselor, each with its summary opened with the
+    servers' key (it is stored sealed)."""
+    from bot.crypto import Sealer
+    from bot.handoff.queue import summary_of
+
+    sealer = Sealer(base64.urlsafe_b64decode(server.running.environment["HOTLINE_SECRET_KEY"]))
+    rows = server.rows(
+        "SELECT priority, reason, language, jurisdiction, id FROM escalations WHERE conversation_id = :c", c=sender
     )
+    return [(*row[:4], json.dumps(summary_of(server.running.database_url, sealer, row[4]))) for row in rows]
 
 
 def test_first_contact_says_what_the_service_is_and_never_replies_in_the_wrong_language(server: Server) -> None:

@@ -7,10 +7,12 @@ queue; ``bot.erasure`` deletes them with the rest of a conversation.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any, Dict, List, Optional
 
+from bot.crypto import Sealer
 from bot.handoff.queue import QUEUED, open_row
 from bot.storage.db import new_session
 from bot.storage.models import Escalation, utcnow
@@ -43,6 +45,20 @@ class HandoffSummary:
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
 
+    def flags(self) -> Dict[str, Any]:
+        """What may be stored in clear: categories, never the person's words."""
+        return flags_of(self.as_dict())
+
+
+def flags_of(summary: Dict[str, Any]) -> Dict[str, Any]:
+    """The categories of a stored summary (danger, concern, a child, indicator names)."""
+    return {
+        "danger": bool(summary.get("danger")),
+        "concern": bool(summary.get("concern")),
+        "child_mentioned": bool(summary.get("child_mentioned")),
+        "indicators": [{"key": item["key"]} for item in summary.get("indicators") or [] if item.get("key")],
+    }
+
 
 def priority_for(summary: HandoffSummary, requested: bool) -> Priority:
     """Priority from risk: danger, then a child or a concern, then indicators, then a request."""
@@ -59,6 +75,7 @@ def priority_for(summary: HandoffSummary, requested: bool) -> Priority:
 
 def escalate(
     database_url: str,
+    sealer: Sealer,
     conversation_id: str,
     *,
     reason: str,
@@ -73,8 +90,10 @@ def escalate(
 
     An open request keeps its place in the queue (its ``queued_at``) and only ever moves up in
     priority; its summary is replaced by the newer, fuller one. Every call is a message from the
-    person, so it also marks them as present (the silence timer starts again).
+    person, so it also marks them as present (the silence timer starts again). The summary is
+    stored sealed; in clear only its categories (:meth:`HandoffSummary.flags`).
     """
+    sealed = sealer.seal(json.dumps(summary.as_dict()))
     priority = priority_for(summary, requested)
     now = utcnow()
     with new_session(database_url) as session:
@@ -88,7 +107,8 @@ def escalate(
                 reason=reason,
                 language=language,
                 jurisdiction=jurisdiction,
-                summary=summary.as_dict(),
+                summary=summary.flags(),
+                summary_sealed=sealed,
                 hotline_number=hotline_number,
                 queued_at=now,
                 last_person_at=now,
@@ -100,7 +120,8 @@ def escalate(
                 existing.reason = reason
             existing.language = language
             existing.jurisdiction = jurisdiction
-            existing.summary = summary.as_dict()
+            existing.summary = summary.flags()
+            existing.summary_sealed = sealed
             existing.updated_at = now
             existing.last_person_at = now
         session.commit()

@@ -69,7 +69,7 @@ def sweep(
             continue  # the person is waiting for the counselor, not the other way round
         if (now - counselor_wrote).total_seconds() < settings.silence_close_s:
             continue
-        if handoff_queue.close(url, item.id, {"outcome": "no_response"}, reason="silence", now=now):
+        if handoff_queue.close(url, sealer, item.id, {"outcome": "no_response"}, reason="silence", now=now):
             text = notices.text("utter_conversation_closed_silence", item.language, item.jurisdiction)
             inbox.queue_outbound(url, sealer, item.conversation_id, text, author="line")
             result.closed.append(item.id)

@@ -23,6 +23,7 @@ too few were taken to say.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -31,6 +32,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.crypto import Sealer
 from bot.storage.db import new_session
 from bot.storage.models import Escalation, utcnow
 
@@ -185,11 +187,13 @@ def get(url: str, escalation_id: int) -> Optional[QueueItem]:
         return item_of(row) if row is not None else None
 
 
-def summary_of(url: str, escalation_id: int) -> Dict[str, Any]:
+def summary_of(url: str, sealer: Sealer, escalation_id: int) -> Dict[str, Any]:
     """The handoff summary the bot gathered (indicators with evidence, screening, what it said)."""
     with new_session(url) as session:
         row = session.get(Escalation, escalation_id)
-        return dict(row.summary or {}) if row is not None else {}
+        if row is None:
+            return {}
+        return json.loads(sealer.open(row.summary_sealed)) if row.summary_sealed else dict(row.summary or {})
 
 
 def open_row(session: Session, conversation_id: str) -> Optional[Escalation]:
@@ -336,11 +340,20 @@ def return_to_bot(url: str, escalation_id: int, now: Optional[datetime] = None) 
 
 
 def close(
-    url: str, escalation_id: int, wrapup: Dict[str, Any], reason: str = "counselor", now: Optional[datetime] = None
+    url: str,
+    sealer: Sealer,
+    escalation_id: int,
+    wrapup: Dict[str, Any],
+    reason: str = "counselor",
+    now: Optional[datetime] = None,
 ) -> bool:
-    """Close with the wrap-up (outcome, referral, follow-up); the line never writes first afterwards."""
+    """Close with the wrap-up (outcome, referral, follow-up); the line never writes first afterwards.
+
+    The wrap-up is stored sealed; in clear only its outcome and follow-up (for reports)."""
+    categories = {key: wrapup[key] for key in ("outcome", "follow_up") if key in wrapup}
     return _move(
-        url, escalation_id, OPEN_STATUSES, status=CLOSED, closed_at=now or utcnow(), closed_reason=reason, wrapup=wrapup
+        url, escalation_id, OPEN_STATUSES, status=CLOSED, closed_at=now or utcnow(), closed_reason=reason,
+        wrapup=categories, wrapup_sealed=sealer.seal(json.dumps(wrapup)),
     )
 
 

@@ -3,14 +3,21 @@
 Engines are made by :func:`engine_for` on first use, never at import. :func:`upgrade` applies the
 Alembic migrations in ``bot/storage/migrations`` (SQLite by default; a PostgreSQL URL works the
 same) and :func:`sessions` runs it once per process before handing out sessions.
+
+An SQLite database is created readable by its owner only (its folder 0700 when this creates it,
+the file and its journals 0600), and every connection overwrites deleted content
+(``secure_delete``), so erased text does not linger in free pages; :func:`checkpoint` then moves
+the write-ahead log into the file and empties it.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -22,9 +29,35 @@ MIGRATION_TRIES = 5
 
 
 def _prepare_sqlite_file(url: str) -> None:
+    """An SQLite file only its owner can read, in a folder only its owner can enter when this
+    creates the folder (SQLite gives the journal and write-ahead log the file's permissions)."""
     parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
+def apply_sqlite_pragmas(dbapi_connection: Any) -> None:
+    """Write-ahead log, wait for other writers, and overwrite what is deleted."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+def checkpoint(url: str) -> None:
+    """SQLite: copy the write-ahead log into the database file and truncate it (after an erasure,
+    so that what was erased is gone from the log too). Nothing to do on PostgreSQL."""
+    engine = engine_for(url)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @functools.lru_cache(maxsize=None)
@@ -36,10 +69,7 @@ def engine_for(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
+            apply_sqlite_pragmas(dbapi_connection)
 
     return engine
 

@@ -41,7 +41,10 @@ class Escalation(Base):
     reason = sa.Column(sa.String(32), nullable=False)
     language = sa.Column(sa.String(8), nullable=False)
     jurisdiction = sa.Column(sa.String(8), nullable=True)
+    # In clear only what the queue shows and sorts by (danger, concern, a child, indicator names);
+    # the whole summary, with the person's words, sealed (bot.crypto.Sealer).
     summary = sa.Column(sa.JSON, nullable=False, default=dict)
+    summary_sealed = sa.Column(sa.Text, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     # the queue (see bot.handoff.queue): status queued -> with_counselor -> closed, or returned to the bot
@@ -54,7 +57,8 @@ class Escalation(Base):
     wait_notice_at = sa.Column(sa.DateTime, nullable=True)
     wait_notice_position = sa.Column(sa.Integer, nullable=True)
     closed_reason = sa.Column(sa.String(32), nullable=True)
-    wrapup = sa.Column(sa.JSON, nullable=True)
+    wrapup = sa.Column(sa.JSON, nullable=True)  # outcome and follow-up only
+    wrapup_sealed = sa.Column(sa.Text, nullable=True)  # the whole wrap-up, with the referral
 
 
 class Counselor(Base):

@@ -16,7 +16,12 @@ from actions.fallback import ActionFallback
 from actions.screening import interpret_answer
 from actions.small_talk import ActionSmallTalk
 from bot.config import Settings
+from bot.crypto import Sealer
 from bot.handoff.escalation import HandoffSummary, escalate, open_escalation
+from bot.handoff.queue import summary_of
+
+# A test key for rows whose sealed parts these tests never open.
+SEALER = Sealer(b"test key of thirty-two bytes ...")
 
 
 def tracker(
@@ -98,7 +103,9 @@ async def test_first_answer_of_a_conversation_starts_with_the_notice(settings: S
     assert responses == ["utter_greet_again"]
 
 
-async def test_emergency_first_message_gets_the_number_first_and_the_top_priority(settings: Settings, database_url: str) -> None:
+async def test_emergency_first_message_gets_the_number_first_and_the_top_priority(
+    settings: Settings, database_url: str, sealer: Sealer
+) -> None:
     responses, events = await run(
         ActionEmergency(settings), tracker("he has a knife", "emergency", parse={"danger": True}, active_loop="screening_form")
     )
@@ -107,8 +114,9 @@ async def test_emergency_first_message_gets_the_number_first_and_the_top_priorit
     assert events[:2] == [SlotSet("welcomed", True), ActiveLoop(None)]
     assert SlotSet("handoff", "queued") in events
     record = open_escalation(database_url, "conversation-1")
-    assert record.priority == 1 and record.reason == "emergency" and record.summary["danger"] is True
-    assert record.summary["bot_told"][:2] == ["utter_emergency", "utter_emergency_safety_check"]  # counselors see it
+    summary = summary_of(database_url, sealer, record.id)
+    assert record.priority == 1 and record.reason == "emergency" and summary["danger"] is True
+    assert summary["bot_told"][:2] == ["utter_emergency", "utter_emergency_safety_check"]  # counselors see it
 
 
 async def test_second_misunderstanding_in_a_row_offers_a_person(settings: Settings) -> None:
@@ -119,7 +127,7 @@ async def test_second_misunderstanding_in_a_row_offers_a_person(settings: Settin
 
 
 async def test_erasure_deletes_escalations_and_marks_the_tracker_for_erasure(settings: Settings, database_url: str) -> None:
-    escalate(database_url, "conversation-1", reason="requested", language="en", jurisdiction=None, summary=HandoffSummary(), requested=True)
+    escalate(database_url, SEALER, "conversation-1", reason="requested", language="en", jurisdiction=None, summary=HandoffSummary(), requested=True)
     responses, events = await run(ActionDeleteData(settings), tracker("yes", "affirm", slots={"welcomed": True, "delete_pending": True}))
     assert responses == ["utter_data_deleted"]
     assert SlotSet("conversation_erased", True) in events
@@ -129,7 +137,7 @@ async def test_erasure_deletes_escalations_and_marks_the_tracker_for_erasure(set
 async def test_asking_for_a_person_tells_the_place_in_line_honestly(settings: Settings, database_url: str) -> None:
     from actions.handoff import ActionHandoff
 
-    escalate(database_url, "someone-earlier", reason="requested", language="en", jurisdiction=None,
+    escalate(database_url, SEALER, "someone-earlier", reason="requested", language="en", jurisdiction=None,
              summary=HandoffSummary(), requested=True)
     responses, events = await run(ActionHandoff(settings), tracker("i want a person", "talk_to_human", slots={"welcomed": True}))
     assert responses == ["utter_handoff_recorded", "utter_queue_place_no_estimate"]  # nobody taken yet: no estimate
@@ -150,7 +158,7 @@ async def test_the_bot_is_silent_with_a_counselor_and_answers_again_once_returne
     from actions.handoff import ActionHandoffTurn
     from bot.handoff import queue as handoff_queue
 
-    escalation = escalate(database_url, "conversation-1", reason="requested", language="en", jurisdiction=None,
+    escalation = escalate(database_url, SEALER, "conversation-1", reason="requested", language="en", jurisdiction=None,
                           summary=HandoffSummary(), requested=True).id
     handoff_queue.claim(database_url, escalation, counselor_id=1)
     _, events = await run(ActionTrackContext(settings), tracker("thanks", "thank", slots={"handoff": "queued", "welcomed": True}))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from typing import Dict, Iterator, Optional, Tuple
 import pytest
 
 from bot.config import settings_from
+from bot.crypto import Sealer
 from bot.handoff.escalation import HandoffSummary, escalate, open_escalation
 from testsupport.servers import BIN, PROJECT_ROOT, _stop, free_port, server_environment, wait_for
 
@@ -56,15 +58,16 @@ def post(url: str, body: bytes, token: Optional[str]) -> Tuple[int, str]:
         return refused.code, refused.read().decode()
 
 
-def someone_waiting(database_url: str, sender: str) -> None:
-    escalate(database_url, sender, reason="requested", language="en", jurisdiction="US",
+def someone_waiting(env: Dict[str, str], sender: str) -> None:
+    sealer = Sealer(base64.urlsafe_b64decode(env["HOTLINE_SECRET_KEY"]))
+    escalate(env["HOTLINE_DATABASE_URL"], sealer, sender, reason="requested", language="en", jurisdiction="US",
              summary=HandoffSummary(), requested=True, channel="web")
 
 
 @pytest.mark.parametrize("token", [None, "", "guessed-token", "x" * 5000])
 def test_without_the_shared_secret_nothing_runs(action_server: Tuple[str, Dict[str, str]], token: Optional[str]) -> None:
     base, env = action_server
-    someone_waiting(env["HOTLINE_DATABASE_URL"], "web-victim")
+    someone_waiting(env, "web-victim")
     status, body = post(f"{base}/webhook", erase_call("web-victim"), token)
     assert status == 401 and "web-victim" not in body
     assert open_escalation(env["HOTLINE_DATABASE_URL"], "web-victim") is not None  # nothing was erased
@@ -74,7 +77,7 @@ def test_without_the_shared_secret_nothing_runs(action_server: Tuple[str, Dict[s
 
 def test_the_rasa_servers_secret_runs_the_action(action_server: Tuple[str, Dict[str, str]]) -> None:
     base, env = action_server
-    someone_waiting(env["HOTLINE_DATABASE_URL"], "web-asked")
+    someone_waiting(env, "web-asked")
     token = settings_from(env).action_token()
     assert token == env["HOTLINE_ACTION_TOKEN"]  # derived from the master key, as the CLI prints it
     status, body = post(f"{base}/webhook", erase_call("web-asked"), token)

@@ -8,12 +8,15 @@ from typing import Dict
 import pytest
 import sqlalchemy as sa
 
+from bot.crypto import Sealer
 from bot.erasure import ERASED_BY_CONVERSATION_KEY, ERASED_WITH_ESCALATION, HOLDS_NO_CONVERSATION_DATA, erase_conversation
 from bot.handoff.escalation import HandoffSummary, escalate
 from bot.storage.db import engine_for, new_session
 from bot.storage.models import CaseNote, ChannelAddress, InboundMessage, OutboundMessage
 
 PEOPLE = ("erase-me", "keep-me")
+# A test key for rows whose sealed parts these tests never open.
+SEALER = Sealer(b"test key of thirty-two bytes ...")
 
 
 def _tracker_store(url: str):
@@ -23,7 +26,7 @@ def _tracker_store(url: str):
     from bot.storage.tracker_store import HotlineTrackerStore
 
     domain = Domain.from_dict({"slots": {ERASURE_SLOT: {"type": "bool", "mappings": [{"type": "custom"}]}}})
-    return HotlineTrackerStore(domain=domain, database_url=url)
+    return HotlineTrackerStore(domain=domain, database_url=url, sealer=SEALER)
 
 
 def _store_a_conversation(url: str, key: str) -> None:
@@ -34,7 +37,7 @@ def _store_a_conversation(url: str, key: str) -> None:
 
     store = _tracker_store(url)
     asyncio.run(store.save(DialogueStateTracker.from_events(key, [UserUttered("he keeps my passport")])))
-    escalation = escalate(url, key, reason="requested", language="en", jurisdiction="US", summary=HandoffSummary(), requested=True)
+    escalation = escalate(url, SEALER, key, reason="requested", language="en", jurisdiction="US", summary=HandoffSummary(), requested=True)
     with new_session(url) as session:
         session.add(CaseNote(escalation_id=escalation.id, counselor_id=1, body_sealed="sealed note"))
         session.add(ChannelAddress(conversation_key=key, channel="sms", address_sealed="sealed", hotline_number="+15550100000"))

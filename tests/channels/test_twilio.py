@@ -90,6 +90,11 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
         for name in ("rasa.log", "actions.log", "receiver.log"):
             log = (workdir / name).read_text(encoding="utf-8", errors="replace")
             assert "+1555" not in log and "pistola" not in log, f"a number or message text leaked into {name}"
+        # Everything the servers stored, read as raw bytes: no person's number, no message text.
+        people = {message.to.removeprefix("whatsapp:") for message in emulator.messages}
+        stored = b"".join(path.read_bytes() for path in workdir.glob("hotline.db*"))
+        assert people and b"pistola" not in stored and b"passport" not in stored
+        assert not [number for number in people if number.encode() in stored], "a person's number is stored in clear"
 
 
 def new_number() -> str:

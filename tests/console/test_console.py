@@ -107,7 +107,7 @@ def person(line: Dict, channel: str, address: str, text: str, **summary) -> int:
     inbox.complete_turn(url, sealer, inbound, ["Thanks. I've passed your request to the team."])
     for outbound in inbox.pending(url, (channel,)):
         inbox.mark_sent(url, outbound, "SMx", 1)
-    row = escalate(line["url"], inbound.conversation_key, reason="requested", language="en", jurisdiction="US",
+    row = escalate(line["url"], line["sealer"], inbound.conversation_key, reason="requested", language="en", jurisdiction="US",
                    summary=HandoffSummary(**summary), requested=True, channel=channel)
     return int(row.id)
 

@@ -6,12 +6,13 @@ import asyncio
 
 import sqlalchemy as sa
 
+from bot.crypto import Sealer
 from bot.handoff.escalation import HandoffSummary, Priority, escalate, open_escalation, priority_for
 from bot.storage.db import engine_for
 
 
-def test_migrations_create_the_escalations_table(database_url: str) -> None:
-    escalate(database_url, "c1", reason="requested", language="en", jurisdiction="US", summary=HandoffSummary(), requested=True)
+def test_migrations_create_the_escalations_table(database_url: str, sealer: Sealer) -> None:
+    escalate(database_url, sealer, "c1", reason="requested", language="en", jurisdiction="US", summary=HandoffSummary(), requested=True)
     tables = sa.inspect(engine_for(database_url)).get_table_names()
     assert "escalations" in tables and "alembic_version" in tables
 
@@ -24,20 +25,19 @@ def test_priority_follows_risk() -> None:
     assert priority_for(HandoffSummary(), requested=False) is Priority.OTHER
 
 
-def test_a_conversation_has_one_open_request_whose_priority_only_rises(database_url: str) -> None:
-    first = escalate(database_url, "c1", reason="requested", language="es", jurisdiction=None, summary=HandoffSummary(), requested=True)
-    urgent = escalate(
-        database_url, "c1", reason="emergency", language="es", jurisdiction="US",
+def test_a_conversation_has_one_open_request_whose_priority_only_rises(database_url: str, sealer: Sealer) -> None:
+    first = escalate(database_url, sealer, "c1", reason="requested", language="es", jurisdiction=None, summary=HandoffSummary(), requested=True)
+    urgent = escalate(database_url, sealer, "c1", reason="emergency", language="es", jurisdiction="US",
         summary=HandoffSummary(danger=True, screening={"screen_paid": "no"}), requested=True,
     )
-    calmer = escalate(database_url, "c1", reason="requested", language="es", jurisdiction="US", summary=HandoffSummary(), requested=True)
+    calmer = escalate(database_url, sealer, "c1", reason="requested", language="es", jurisdiction="US", summary=HandoffSummary(), requested=True)
     assert first.id == urgent.id == calmer.id
     record = open_escalation(database_url, "c1")
     assert record.priority == Priority.EMERGENCY and record.reason == "emergency" and record.jurisdiction == "US"
     assert record.created_at == first.created_at  # keeps its place in the queue
 
 
-def test_tracker_store_erases_a_conversation_when_asked(database_url: str) -> None:
+def test_tracker_store_erases_a_conversation_when_asked(database_url: str, sealer: Sealer) -> None:
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -46,7 +46,7 @@ def test_tracker_store_erases_a_conversation_when_asked(database_url: str) -> No
     from bot.storage.tracker_store import HotlineTrackerStore
 
     domain = Domain.from_dict({"slots": {ERASURE_SLOT: {"type": "bool", "mappings": [{"type": "custom"}]}}})
-    store = HotlineTrackerStore(domain=domain, database_url=database_url)
+    store = HotlineTrackerStore(domain=domain, database_url=database_url, sealer=sealer)
 
     async def scenario() -> None:
         for sender in ("alice", "bob"):

@@ -21,6 +21,10 @@ from bot.storage.models import utcnow
 ALWAYS = {"default": Schedule.always_open()}
 
 
+# A test key for rows whose sealed parts these tests never open.
+SEALER = Sealer(b"test key of thirty-two bytes ...")
+
+
 def person_writes(url: str, sealer: Sealer, channel: str, address: str, text: str = "hello", sid: str = "") -> str:
     inbound = inbox.record_inbound(url, sealer, sid or f"SM{abs(hash((address, text))):032d}", channel, address, "+15550100001", text)
     inbox.complete_turn(url, sealer, inbound, [])
@@ -28,7 +32,7 @@ def person_writes(url: str, sealer: Sealer, channel: str, address: str, text: st
 
 
 def queued(url: str, key: str, language: str = "en") -> int:
-    return int(escalate(url, key, reason="requested", language=language, jurisdiction="US",
+    return int(escalate(url, SEALER, key, reason="requested", language=language, jurisdiction="US",
                         summary=HandoffSummary(), requested=True, channel="web").id)
 
 

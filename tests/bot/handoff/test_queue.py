@@ -9,10 +9,14 @@ from typing import List
 import pytest
 import sqlalchemy as sa
 
+from bot.crypto import Sealer
 from bot.handoff import queue as handoff_queue
 from bot.handoff.escalation import HandoffSummary, escalate
 from bot.storage.db import engine_for
 from bot.storage.models import utcnow
+
+# A test key for rows whose sealed parts these tests never open.
+SEALER = Sealer(b"test key of thirty-two bytes ...")
 
 
 def ask(url: str, conversation: str, *, language: str = "en", danger: bool = False, child: bool = False,
@@ -20,7 +24,7 @@ def ask(url: str, conversation: str, *, language: str = "en", danger: bool = Fal
     summary = HandoffSummary(
         danger=danger, child_mentioned=child, indicators=[{"key": key, "confidence": 0.9, "evidence": "x"} for key in indicators]
     )
-    row = escalate(url, conversation, reason="requested", language=language, jurisdiction="US", summary=summary,
+    row = escalate(url, SEALER, conversation, reason="requested", language=language, jurisdiction="US", summary=summary,
                    requested=requested, channel="web")
     return int(row.id)
 
@@ -136,7 +140,7 @@ def test_transfer_back_to_queue_return_to_bot_and_close(any_database_url: str) -
     assert not handoff_queue.claim(url, early, 4)
     assert handoff_queue.claim(url, late, 3)
     wrapup = {"outcome": "information_given", "referral": "legal aid", "follow_up": False}
-    assert handoff_queue.close(url, late, wrapup)
+    assert handoff_queue.close(url, SEALER, late, wrapup)
     assert handoff_queue.get(url, late).status == "closed" and not handoff_queue.back_to_queue(url, late)
     assert ask(url, "late") != late  # writing again after a close starts a new request
 
