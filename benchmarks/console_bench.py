@@ -135,7 +135,7 @@ def watch_all(base: str, cookies: List[str], seen_by_all, ready) -> None:
     asyncio.run(main())
 
 
-async def drive(base: str, url: str, people: List[Tuple[str, str]]) -> Dict[str, float]:
+async def drive(base: str, url: str, sealer: Sealer, people: List[Tuple[str, str]]) -> Dict[str, float]:
     import multiprocessing
     import queue as queue_module
 
@@ -168,7 +168,7 @@ async def drive(base: str, url: str, people: List[Tuple[str, str]]) -> Dict[str,
             for index in range(APPEARANCES):  # urgent ones, so they are at the top of every view
                 written = time.monotonic()
                 row = await asyncio.to_thread(
-                    escalate, url, f"web-bench-new-{index}", reason="emergency", language="en", jurisdiction="US",
+                    escalate, url, sealer, f"web-bench-new-{index}", reason="emergency", language="en", jurisdiction="US",
                     summary=HandoffSummary(danger=True), requested=True, channel="web",
                 )
                 at = await asyncio.to_thread(seen, row.id, 10.0)
@@ -232,7 +232,7 @@ def measure(database_url: str, workdir: Path) -> Dict[str, float]:
     sealer = Sealer(base64.urlsafe_b64decode(key))
     people = seed(database_url, sealer)
     with console_server(workdir, {"HOTLINE_DATABASE_URL": database_url, "HOTLINE_SECRET_KEY": key}) as base:
-        return asyncio.run(drive(base, database_url, people))
+        return asyncio.run(drive(base, database_url, sealer, people))
 
 
 def render(rows: Dict[str, Dict[str, float]]) -> str:

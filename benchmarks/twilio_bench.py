@@ -1,7 +1,8 @@
 """``make bench`` (Twilio part): this channel against Rasa's built-in ``twilio`` channel.
 
 Same model, same action server, same tracker store; only the channel differs (ours as deployed:
-Twilio calls the receiver process, the Rasa server runs the turns from the inbox). Signed webhooks
+Twilio calls the receiver process, the Rasa server runs the turns from the inbox). Ours is also
+measured with its tracker events stored in clear, to show what sealing them costs. Signed webhooks
 from 200 distinct senders, 16 at a time, while the Twilio emulator adds 100 ms to every
 outbound call. Measured: throughput (turns/s, a turn being complete when its last reply reaches
 the emulator), webhook ack latency and inbound-to-first-reply latency (p50/p95/p99).
@@ -89,7 +90,10 @@ async def drive(webhook: str, emulator: BackgroundEmulator) -> Dict[str, float]:
     }
 
 
-def measure(scratch: Path, credentials: Path | None) -> Dict[str, float]:
+UNSEALED = "benchmarks.unsealed_tracker_store.UnsealedTrackerStore"
+
+
+def measure(scratch: Path, credentials: Path | None, tracker_store: str | None = None) -> Dict[str, float]:
     with running_emulator(auth_token=AUTH_TOKEN) as emulator:
         emulator.set_faults(latency_ms=LATENCY_MS)
         environment = {
@@ -99,11 +103,13 @@ def measure(scratch: Path, credentials: Path | None) -> Dict[str, float]:
             "HOTLINE_PUBLIC_URL": PUBLIC_URL,
         }
         ours = credentials is None  # ours: Twilio calls the receiver process; stock: the Rasa server
-        with hotline_servers(scratch, DEFAULT_MODEL, environment, credentials=credentials, twilio_receiver=ours) as servers:
+        with hotline_servers(
+            scratch, DEFAULT_MODEL, environment, credentials=credentials, twilio_receiver=ours, tracker_store=tracker_store
+        ) as servers:
             return asyncio.run(drive(f"{servers.receiver_url or servers.url}/webhooks/twilio/webhook", emulator))
 
 
-def render(ours: Dict[str, float], stock: Dict[str, float]) -> str:
+def render(ours: Dict[str, float], unsealed: Dict[str, float], stock: Dict[str, float]) -> str:
     def row(name: str, r: Dict[str, float]) -> str:
         return (
             f"| {name} | {r['turns']} | {r['messages_per_turn']:.1f} | {r['throughput']:.2f} | "
@@ -120,9 +126,11 @@ def render(ours: Dict[str, float], stock: Dict[str, float]) -> str:
             "| channel | turns | messages/turn | turns/s | webhook ack p50/p95/p99 (ms) | to first reply p50/p95/p99 (ms) |",
             "|---|---|---|---|---|---|",
             row("this channel (`hotline twilio-receiver` + `channels/twilio.py`)", ours),
+            row("this channel, tracker events stored in clear (benchmark only)", unsealed),
             row("Rasa built-in `twilio`", stock),
             "",
-            f"Throughput ratio: {ours['throughput'] / stock['throughput']:.1f}x.",
+            f"Throughput ratio: {ours['throughput'] / stock['throughput']:.1f}x. Sealing the tracker events costs "
+            f"{(1 - ours['throughput'] / unsealed['throughput']) * 100:.1f}% of throughput (target: under 10%).",
         ]
     )
 
@@ -133,6 +141,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as scratch:
         ours = measure(Path(scratch) / "ours", None)
+        unsealed = measure(Path(scratch) / "unsealed", None, tracker_store=UNSEALED)
         stock_credentials = Path(scratch) / "stock-credentials.yml"
         stock_credentials.write_text(
             "benchmarks.stock_twilio.StockTwilioAgainstEmulator:\n"
@@ -140,7 +149,7 @@ def main() -> int:
             encoding="utf-8",
         )
         stock = measure(Path(scratch) / "stock", stock_credentials)
-    section = render(ours, stock)
+    section = render(ours, unsealed, stock)
     print(section)
     write_results_section(PROJECT_ROOT / "docs" / "performance.md", section, mark="<!-- twilio results -->")
     return 0

@@ -46,6 +46,9 @@ class Settings:
     console_idle_timeout_s: int
     console_permissions_file: Optional[Path] = None  # the help line's own rules; default: the packaged ones
     action_token_value: Optional[str] = None  # HOTLINE_ACTION_TOKEN; default: derived from the master key
+    retention_days: int = 30
+    client_address_header: Optional[str] = None  # set by the reverse proxy, e.g. X-Real-IP
+    retention_unfinished_days: int = 90
 
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
@@ -78,12 +81,12 @@ def _env(environ: Mapping[str, str], key: str, default: str) -> str:
     return value or default
 
 
-def _positive_int(environ: Mapping[str, str], key: str, default: int) -> int:
+def _positive_int(environ: Mapping[str, str], key: str, default: int, unit: str = "seconds") -> int:
     raw = _env(environ, key, str(default))
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{key} must be a whole number of seconds, got {raw!r}") from None
+        raise ConfigError(f"{key} must be a whole number of {unit}, got {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{key} must not be negative, got {value}")
     return value
@@ -160,6 +163,9 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         console_idle_timeout_s=_positive_int(environ, "HOTLINE_CONSOLE_IDLE_TIMEOUT", 30 * 60),
         console_permissions_file=Path(environ["HOTLINE_CONSOLE_PERMISSIONS"]) if environ.get("HOTLINE_CONSOLE_PERMISSIONS") else None,
         action_token_value=environ.get("HOTLINE_ACTION_TOKEN", "").strip() or None,
+        client_address_header=environ.get("HOTLINE_CLIENT_ADDRESS_HEADER", "").strip() or None,
+        retention_days=_positive_int(environ, "HOTLINE_RETENTION_DAYS", 30, unit="days"),
+        retention_unfinished_days=_positive_int(environ, "HOTLINE_RETENTION_UNFINISHED_DAYS", 90, unit="days"),
     )
 
 

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 _HMAC_INFO = b"hotline/conversation-key/v1"
 _FERNET_INFO = b"hotline/fernet/v1"
 _ACTION_TOKEN_INFO = b"hotline/action-server-token/v1"
+_FINGERPRINT_INFO = b"hotline/fingerprint/v1"
 
 
 def new_master_key() -> str:
@@ -58,12 +59,18 @@ class Sealer:
 
     def __init__(self, master_key: bytes) -> None:
         self._hmac_key = _derive(master_key, _HMAC_INFO)
+        self._fingerprint_key = _derive(master_key, _FINGERPRINT_INFO)
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(master_key, _FERNET_INFO)))
 
     def conversation_key(self, channel: str, address: str) -> str:
         """Stable pseudonymous id of an address on a channel (hex HMAC, prefixed by the channel)."""
         digest = hmac.new(self._hmac_key, f"{channel}|{normalise_address(address)}".encode(), hashlib.sha256)
         return f"{channel}-{digest.hexdigest()[:40]}"
+
+    def fingerprint(self, kind: str, value: str) -> str:
+        """A keyed hash of ``value`` (e.g. a provider's message id) that recognises it again
+        without storing it and cannot be linked to a conversation key."""
+        return hmac.new(self._fingerprint_key, f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()
 
     def seal(self, text: str) -> str:
         return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")

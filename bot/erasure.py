@@ -49,6 +49,7 @@ HOLDS_NO_CONVERSATION_DATA: Mapping[str, str] = {
     "console_sessions": "counselors' sign-ins",
     "counselors": "counselors' accounts",
     "opening_hours_versions": "opening hours as admins saved them",
+    "seen_messages": "keyed hashes of provider message ids, refusing replays; unlinkable to a conversation",
 }
 
 

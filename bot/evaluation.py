@@ -264,7 +264,8 @@ RESULTS_MARK = "<!-- results -->"
 
 
 def write_results_section(path: Path, table: str, mark: str = RESULTS_MARK) -> None:
-    """Replace the section that follows ``mark`` (up to the next results mark or heading) with ``table``."""
+    """Replace the section that follows ``mark`` (up to the next results mark or a heading of level
+    1 or 2) with ``table``; a table may carry its own ``###`` headings, which go with it."""
     import re
 
     path = Path(path)
@@ -272,6 +273,6 @@ def write_results_section(path: Path, table: str, mark: str = RESULTS_MARK) -> N
     if mark not in text:
         text = f"{text.rstrip()}\n\n{mark}\n"
     head, tail = text.split(mark, 1)
-    following = re.search(r"^(<!-- [a-z ]*results -->|#{1,6} )", tail, re.MULTILINE)
+    following = re.search(r"^(<!-- [a-z ]*results -->|#{1,2} )", tail, re.MULTILINE)
     rest = "\n" + tail[following.start():] if following else ""
     path.write_text(f"{head}{mark}\n{table}\n{rest}", encoding="utf-8")

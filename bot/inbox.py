@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.crypto import Sealer
 from bot.storage.db import new_session
-from bot.storage.models import ChannelAddress, InboundMessage, OutboundMessage, utcnow
+from bot.storage.models import ChannelAddress, InboundMessage, OutboundMessage, SeenMessage, utcnow
 
 WHATSAPP_REPLY_WINDOW = timedelta(hours=24)
 
@@ -82,6 +82,13 @@ def record_inbound(
     """Commit a received message; None when this provider message id was already received."""
     key = sealer.conversation_key(channel, address)
     with new_session(url) as session:
+        # Seen before (perhaps in a conversation since erased, whose rows are gone): a replay.
+        session.add(SeenMessage(fingerprint=sealer.fingerprint("message", provider_sid)))
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            return None
         row = InboundMessage(
             provider_sid=provider_sid,
             conversation_key=key,

@@ -16,7 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import Settings
 from bot.inbox import unprocessed_ids
-from channels.twilio import TwilioHotlineInput, TwilioRuntime
+from channels.twilio import MAX_BODY_BYTES, TwilioHotlineInput, TwilioRuntime
 
 
 async def _no_turns(_message) -> None:  # pragma: no cover - receive-only: never called
@@ -28,6 +28,7 @@ def build_app(settings: Settings) -> Sanic:
     runtime = TwilioRuntime.build(settings)
     unprocessed_ids(settings.database_url, ("sms",))  # opens the database and applies migrations once, now
     app = Sanic("hotline_twilio_receiver", configure_logging=False)
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES  # Sanic would read 100 MB before the route's own check
     channel = TwilioHotlineInput(runtime, process_turns=False)
     app.blueprint(channel.blueprint(_no_turns), url_prefix="/webhooks/twilio")
 

@@ -4,7 +4,8 @@
   cookies); ``GET /chat/embed.js`` puts it in an iframe on a help line's own site.
 * ``POST /webchat/messages`` takes ``{conversation_id, client_id, text}``: the conversation id is
   a random per-tab id (sessionStorage only), the client id makes a retried POST harmless. Size
-  and rate limits answer with a clear error. The message is committed to the durable inbox
+  and flood limits (``channels.webchat_limits``: per client address, per conversation, for the
+  whole line) answer with a clear error before any work is done. The message is committed to the durable inbox
   before the answer (202); the bot's turn runs afterwards.
 * ``GET /webchat/events`` is a server-sent-events stream of the conversation (the person's
   messages and the replies), each with an id; after a dropped connection the browser resumes
@@ -19,9 +20,8 @@ import json
 import logging
 import re
 import time
-from collections import defaultdict, deque
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Deque, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -34,6 +34,7 @@ from bot.crypto import Sealer
 from bot.inbox import Inbound
 from channels.inbox_worker import InboxWorker
 from channels.turns import take_turn
+from channels.webchat_limits import LINE_BUSY, TOO_FAST, WebChatLimits
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
 CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
 CLIENT_ID = re.compile(r"[0-9A-Za-z-]{8,64}")
 MAX_REQUEST_BYTES = 16 * 1024
+# What the Rasa server reads of any request before a route sees it (Sanic's default is 100 MB);
+# the largest legitimate ones are Twilio's forms and the REST channel's messages.
+SERVER_MAX_REQUEST_BYTES = 256 * 1024
 MAX_TEXT_CHARS = 1000
-RATE_LIMIT = (8, 30.0)  # at most 8 messages per 30 seconds per conversation
 STREAM_SECONDS = 300.0  # a stream ends after 5 minutes; the browser reconnects by itself
 HEARTBEAT_SECONDS = 15.0
 # Counselors write from the console (another process): the stream looks for new messages this often.
@@ -70,24 +73,6 @@ def error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": code, "message": message}, status=status)
 
 
-class RateLimiter:
-    """Sliding-window message limit per conversation."""
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self._limit, self._window = limit, window_s
-        self._seen: Dict[str, Deque[float]] = defaultdict(deque)
-
-    def allow(self, key: str, now: Optional[float] = None) -> bool:
-        now = time.monotonic() if now is None else now
-        seen = self._seen[key]
-        while seen and now - seen[0] > self._window:
-            seen.popleft()
-        if len(seen) >= self._limit:
-            return False
-        seen.append(now)
-        return True
-
-
 def parse_cursor(raw: str) -> Tuple[int, int]:
     """``"12:7"`` -> (12, 7): the last person message and the last reply already seen."""
     match = re.fullmatch(r"(\d{1,12}):(\d{1,12})", raw or "")
@@ -108,8 +93,9 @@ class WebChatInput(LazySettings, InputChannel):
         """``settings``: given by tests; Rasa builds the channel without them (read on first use)."""
         super().__init__(settings)
         self._sealer: Optional[Sealer] = None
-        self._limiter = RateLimiter(*RATE_LIMIT)
+        self._limits = WebChatLimits()
         self._wakeups: Dict[str, asyncio.Event] = {}
+        self._listeners: Dict[str, int] = {}  # open streams per conversation (their wake-up is dropped with the last)
         self._worker: Optional[InboxWorker] = None  # runs the turns, once the server has started
 
     @property
@@ -117,6 +103,12 @@ class WebChatInput(LazySettings, InputChannel):
         if self._sealer is None:
             self._sealer = Sealer(self.settings.require_secret_key())
         return self._sealer
+
+    def _client(self, request: Request) -> str:
+        """The client address (the proxy's header when one is configured), as a keyed hash."""
+        header = self.settings.client_address_header
+        address = (request.headers.get(header, "") if header else "") or request.ip or "unknown"
+        return self._limits.client(address.split(",")[0].strip())
 
     def _wake(self, key: str) -> None:
         event = self._wakeups.get(key)
@@ -151,6 +143,10 @@ class WebChatInput(LazySettings, InputChannel):
         @webchat.route("/webchat/events", methods=["GET"])
         async def events(request: Request):
             return await self._stream(request)
+
+        @webchat.listener("before_server_start")
+        async def limit_request_size(app, _loop) -> None:
+            app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, SERVER_MAX_REQUEST_BYTES)
 
         @webchat.listener("after_server_start")
         async def recover(app, _loop) -> None:
@@ -188,8 +184,11 @@ class WebChatInput(LazySettings, InputChannel):
         if len(text) > MAX_TEXT_CHARS:
             return error(413, "too_long", f"Messages can be at most {MAX_TEXT_CHARS} characters.")
         key = self.sealer.conversation_key("web", conversation_id)
-        if not self._limiter.allow(key):
-            return error(429, "too_many", "You are sending messages very fast. Please wait a moment.")
+        refused = self._limits.message(self._client(request), key)
+        if refused == TOO_FAST:
+            return error(429, TOO_FAST, "You are sending messages very fast. Please wait a moment.")
+        if refused == LINE_BUSY:
+            return error(503, LINE_BUSY, "The line is very busy. If you are in danger, call your local emergency number now.")
         provider_sid = "web-" + hashlib.sha256(f"{key}|{client_id}".encode()).hexdigest()[:40]
         inbound = await asyncio.to_thread(inbox.record_inbound, self.settings.database_url, self.sealer, provider_sid, "web", conversation_id, "web", text)
         if inbound is None:
@@ -204,6 +203,21 @@ class WebChatInput(LazySettings, InputChannel):
         if not CONVERSATION_ID.fullmatch(conversation_id):
             return error(400, "bad_conversation", "Reload the page to start a new conversation.")
         key = self.sealer.conversation_key("web", conversation_id)
+        client = self._client(request)
+        refused = self._limits.open_stream(client)
+        if refused:
+            return error(429 if refused == TOO_FAST else 503, refused, "Too many open chats. Close one and try again.")
+        self._listeners[key] = self._listeners.get(key, 0) + 1
+        try:
+            await self._send_stream(request, key)
+        finally:
+            self._limits.close_stream(client)
+            self._listeners[key] -= 1
+            if not self._listeners[key]:
+                del self._listeners[key]
+                self._wakeups.pop(key, None)
+
+    async def _send_stream(self, request: Request, key: str) -> None:
         after_in, after_out = parse_cursor(request.headers.get("Last-Event-ID") or request.args.get("after", ""))
         stream = await request.respond(
             content_type="text/event-stream; charset=utf-8",

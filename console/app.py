@@ -30,6 +30,7 @@ from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
 from bot.handoff.notices import sweep
 from bot.opening_hours import current_schedules
+from bot.retention import policy_of, purge, remove_left_behind
 from console import admin_pages, conversation_pages, queue_pages, sign_in_pages
 from console.live import QueueWatcher
 from console.permissions import load_rules
@@ -39,6 +40,8 @@ from console.web import Guard
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 5.0
+PURGE_EVERY_SECONDS = 24 * 3600
+LEFT_BEHIND_EVERY_SECONDS = 300
 
 
 def build_app(settings: Settings) -> Sanic:
@@ -73,6 +76,7 @@ def build_app(settings: Settings) -> Sanic:
         await asyncio.to_thread(handoff_queue.waiting, settings.database_url)  # migrate before serving
         app_.add_task(console.watcher.run())
         app_.add_task(_keep_queue(console))
+        app_.add_task(_keep_retention(console))
 
     return app
 
@@ -93,6 +97,28 @@ async def _keep_queue(console: Console) -> None:
 
 
 # ------------------------------------------------------------------ sign-in
+
+
+async def _keep_retention(console: Console) -> None:
+    """The retention purge once a day (the first a minute after start), and every few minutes the
+    replies an erasure left behind once they have gone out."""
+    policy = policy_of(console.settings)
+    next_purge = asyncio.get_running_loop().time() + 60
+    while True:
+        try:
+            if asyncio.get_running_loop().time() >= next_purge:
+                report = await asyncio.to_thread(purge, console.url, policy)
+                next_purge += PURGE_EVERY_SECONDS
+                if report.conversations or report.rows:
+                    await asyncio.to_thread(
+                        audit.record, console.url, "system", "retention.purge", "database",
+                        {"conversations": report.conversations, **report.rows},
+                    )
+            else:
+                await asyncio.to_thread(remove_left_behind, console.url)
+        except Exception:
+            logger.exception("The retention purge failed; trying again later.")
+        await asyncio.sleep(LEFT_BEHIND_EVERY_SECONDS)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

@@ -142,6 +142,17 @@ def _secrets(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reports_errors
+def _purge(args: argparse.Namespace) -> int:
+    from bot.retention import policy_of, purge
+
+    settings = args.settings()
+    report = purge(settings.database_url, policy_of(settings))
+    rows = ", ".join(f"{count} {table}" for table, count in sorted(report.rows.items())) or "nothing else"
+    print(f"purged {report.conversations} conversations past retention ({rows})")
+    return 0
+
+
 def _action_token(args: argparse.Namespace) -> int:
     print(args.settings().action_token())
     return 0
@@ -329,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_argument("--host", default="127.0.0.1")
     actions.add_argument("--port", type=int, default=5055)
     actions.set_defaults(run=_actions)
+
+    purge = commands.add_parser(
+        "purge", help="erase conversations past HOTLINE_RETENTION_DAYS, expired sessions and leftovers (the console runs it daily)"
+    )
+    purge.set_defaults(run=_purge)
 
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"])

@@ -126,9 +126,11 @@ def hotline_servers(
     credentials: Optional[Path] = None,
     twilio_receiver: bool = False,
     console: bool = False,
+    tracker_store: Optional[str] = None,
 ) -> Iterator[RunningServers]:
     """The project's Rasa server and action server on spare ports (``credentials`` picks the
-    channels; the project's ``credentials.yml`` by default), and the Twilio receiver if asked."""
+    channels; the project's ``credentials.yml`` by default), and the Twilio receiver if asked.
+    ``tracker_store`` replaces the tracker store class of ``endpoints.yml`` (benchmarks)."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / 'hotline.db'}"
     rasa_port, actions_port = free_port(), free_port()
@@ -136,7 +138,8 @@ def hotline_servers(
     endpoints.write_text(
         (PROJECT_ROOT / "endpoints.yml")
         .read_text(encoding="utf-8")
-        .replace("http://127.0.0.1:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook"),
+        .replace("http://127.0.0.1:5055/webhook", f"http://127.0.0.1:{actions_port}/webhook")
+        .replace("type: bot.storage.tracker_store.HotlineTrackerStore", f"type: {tracker_store or 'bot.storage.tracker_store.HotlineTrackerStore'}"),
         encoding="utf-8",
     )
     env = server_environment(database_url, extra_env)

@@ -174,6 +174,17 @@ class InboundMessage(Base):
     processed_at = sa.Column(sa.DateTime, nullable=True, index=True)
 
 
+class SeenMessage(Base):
+    """A provider message id already received, as a keyed hash that cannot be linked back to a
+    conversation: erasure leaves it, so a replay after an erasure is still refused. Purged after
+    the retention period (``bot.retention``)."""
+
+    __tablename__ = "seen_messages"
+
+    fingerprint = sa.Column(sa.String(64), primary_key=True)
+    seen_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+
+
 class OutboundMessage(Base):
     """A reply waiting to be sent, sent, or finally failed (outbox); visible to counselors later.
 

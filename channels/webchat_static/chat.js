@@ -83,6 +83,7 @@
           credentials: "omit", cache: "no-store",
         });
         if (response.status === 429) { status(strings.tooFast); return false; }
+        if (response.status === 503) { status(strings.busy); return false; }
         if (response.status === 413) { status(strings.tooLong); return false; }
         if (response.ok) return true;
         status(strings.failed);

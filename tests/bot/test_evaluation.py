@@ -39,6 +39,17 @@ def test_results_sections_are_replaced_and_the_prose_and_headings_around_them_ke
     assert "TABLE\n" not in text
 
 
+def test_a_results_table_with_its_own_subheadings_is_replaced_whole(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n<!-- results -->\nold\n\n### REST\n\nold table\n\n<!-- twilio results -->\nkept\n",
+                   encoding="utf-8")
+    write_results_section(doc, "new\n\n### REST\n\nnew table")
+    write_results_section(doc, "newer\n\n### REST\n\nnewer table")
+    text = doc.read_text(encoding="utf-8")
+    assert "old" not in text and "new table" not in text and text.count("### REST") == 1
+    assert "newer table" in text and "kept" in text
+
+
 def test_no_held_out_message_is_also_a_training_example() -> None:
     """A test set the model was trained on proves nothing (very short phrases such as "hola" excepted)."""
     import re

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 from typing import Iterator
@@ -23,7 +24,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
     workdir = tmp_path_factory.mktemp("webchat")
-    with hotline_servers(workdir, MODEL, {"HOTLINE_QUICK_EXIT_URL": "about:blank#left"}) as running:
+    environment = {"HOTLINE_QUICK_EXIT_URL": "about:blank#left", "HOTLINE_CLIENT_ADDRESS_HEADER": "X-Real-IP"}
+    with hotline_servers(workdir, MODEL, environment) as running:
         yield running
 
 
@@ -206,3 +208,63 @@ def test_a_message_sent_while_the_action_server_is_down_is_answered_once_it_is_b
     texts = [sealer.open(body) for (body,) in servers.rows("SELECT body_sealed FROM outbound_messages WHERE inbound_id = :i", i=inbound)]
     assert len(texts) >= 2 and len(set(texts)) == len(texts) and "confidential" in " ".join(texts)  # one turn, once
     assert servers.rows("SELECT processed_at IS NOT NULL FROM inbound_messages WHERE id = :i", i=inbound) == [(1,)]
+
+
+def _post_from(servers, address: str, conversation: str, text: str) -> int:
+    request = urllib.request.Request(
+        f"{servers.url}/webchat/messages", method="POST",
+        headers={"Content-Type": "application/json", "X-Real-IP": address},
+        data=json.dumps({"conversation_id": conversation, "client_id": uuid.uuid4().hex[:16], "text": text}).encode(),
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_a_flood_from_one_address_with_new_ids_cannot_bury_the_queue(servers) -> None:
+    import time
+
+    def urgent() -> int:
+        return servers.rows("SELECT count(*) FROM escalations WHERE priority = 1")[0][0]
+
+    before = urgent()
+    flooder = "203.0.113.99"  # as the proxy reports it
+    statuses = [_post_from(servers, flooder, uuid.uuid4().hex, "he has a knife") for _ in range(14)]
+    assert statuses[:10] == [202] * 10 and set(statuses[10:]) == {429}
+    assert _post_from(servers, "203.0.113.100", uuid.uuid4().hex, "hello") == 202  # someone else gets through
+    deadline = time.monotonic() + 120
+    while servers.rows("SELECT count(*) FROM inbound_messages WHERE processed_at IS NULL")[0][0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert urgent() - before <= 10  # the refused messages opened nothing
+
+
+def test_oversized_requests_and_too_many_streams_are_refused(servers) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    body = json.dumps({"conversation_id": uuid.uuid4().hex, "client_id": "abcdefgh1", "text": "x" * 400_000}).encode()
+    request = urllib.request.Request(f"{servers.url}/webchat/messages", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("a 400 KB request was read")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 413
+    except urllib.error.URLError as cut_off:  # answered 413 and closed while the body was still coming
+        assert isinstance(cut_off.reason, (ConnectionResetError, BrokenPipeError))
+
+    parts = urlsplit(servers.url)
+    streams = []
+    try:
+        for _ in range(11):
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            connection.request("GET", f"/webchat/events?conversation_id={uuid.uuid4().hex}",
+                               headers={"Accept": "text/event-stream", "X-Real-IP": "198.51.100.44"})
+            streams.append((connection, connection.getresponse()))
+        assert [answer.status for _, answer in streams] == [200] * 10 + [429]
+    finally:
+        for connection, _ in streams:
+            connection.close()
