@@ -12,8 +12,9 @@ export TF_DETERMINISTIC_OPS ?= 1
 export PYTHONWARNINGS ?= ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
-# The master key (conversation HMACs, encryption at rest); `make run` creates it on first start.
-export HOTLINE_SECRET_KEY_FILE ?= $(CURDIR)/var/secret.key
+# The master key (conversation HMACs, encryption at rest); `make run` creates it on first start,
+# apart from the data in var/ (a copy of the data alone reveals nothing; back the two up apart).
+export HOTLINE_SECRET_KEY_FILE ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/hotline/secret.key
 
 .PHONY: install browser postgres train run lint test validate e2e eval bench clean
 

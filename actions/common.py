@@ -32,18 +32,13 @@ def knowledge_for(knowledge_dir: Path, languages: Tuple[str, ...]) -> KnowledgeB
     return KnowledgeBase.load(knowledge_dir, languages)
 
 
-@functools.lru_cache(maxsize=4)
-def sealer_for(master_key: bytes) -> Sealer:
-    return Sealer(master_key)
-
-
 class Configured(LazySettings):
     """Gives an action its settings (passed in by tests, else from the environment), the sealer
     for what it stores, and the knowledge base."""
 
     @property
     def sealer(self) -> Sealer:
-        return sealer_for(self.settings.require_secret_key())
+        return self.settings.sealer()
 
     @property
     def knowledge(self) -> KnowledgeBase:

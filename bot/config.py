@@ -10,9 +10,12 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.crypto import KeyRing, Sealer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JURISDICTIONS = ("US", "UK", "EU", "INTL")
@@ -53,27 +56,30 @@ class Settings:
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
 
-    def require_secret_key(self) -> bytes:
-        """The master key for addresses and encryption; an error naming the setting if absent.
-
-        Read only when needed: training or classifying must not need the key.
-        """
-        key = _secret_key(self.secret_key_value, self.secret_key_file)
-        if not key:
+    def key_ring(self) -> "KeyRing":
+        """The line's keys (addresses, fingerprints, the action server, sealing); an error naming
+        the setting if absent. Read only when needed: training or classifying needs no key."""
+        ring = _key_ring(self.secret_key_value, self.secret_key_file)
+        if ring is None:
             raise ConfigError(
                 "HOTLINE_SECRET_KEY (or HOTLINE_SECRET_KEY_FILE) is not set: it keys the conversation "
                 "HMACs and encrypts stored messages; create one with 'hotline secrets init'"
             )
-        return key
+        return ring
+
+    def sealer(self) -> "Sealer":
+        """The :class:`~bot.crypto.Sealer` of this line (one per process and key; from a key file,
+        it follows a rotation of the file)."""
+        return _sealer(self.secret_key_value, self.secret_key_file)
 
     def action_token(self) -> str:
         """The shared secret between the Rasa server and the action server (``endpoints.yml``
-        sends it as ``HOTLINE_ACTION_TOKEN``): that setting, or else derived from the master key."""
+        sends it as ``HOTLINE_ACTION_TOKEN``): that setting, or else the key file's."""
         if self.action_token_value:
             return self.action_token_value
-        from bot.crypto import action_server_token
+        from bot.crypto import action_token_of
 
-        return action_server_token(self.require_secret_key())
+        return action_token_of(self.key_ring())
 
 
 def _env(environ: Mapping[str, str], key: str, default: str) -> str:
@@ -92,25 +98,37 @@ def _positive_int(environ: Mapping[str, str], key: str, default: int, unit: str 
     return value
 
 
-def _secret_key(raw: Optional[str], key_file: Optional[Path]) -> Optional[bytes]:
-    import base64
-    import binascii
+def _key_ring(raw: Optional[str], key_file: Optional[Path]) -> Optional["KeyRing"]:
+    from bot.crypto import KeyRing
 
     raw = (raw or "").strip()
+    where = "HOTLINE_SECRET_KEY"
     if not raw and key_file:
+        where = f"HOTLINE_SECRET_KEY_FILE={str(key_file)!r}"
         try:
             raw = Path(key_file).read_text(encoding="ascii").strip()
-        except OSError as error:
-            raise ConfigError(f"HOTLINE_SECRET_KEY_FILE={str(key_file)!r} cannot be read ({error.strerror})") from None
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not ASCII"
+            raise ConfigError(f"{where} cannot be read ({reason})") from None
     if not raw:
         return None
     try:
-        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-    except (binascii.Error, ValueError):
-        raise ConfigError("HOTLINE_SECRET_KEY must be URL-safe base64 (as 'hotline secrets init' writes)") from None
-    if len(key) < 32:
-        raise ConfigError(f"HOTLINE_SECRET_KEY must hold at least 32 bytes, it holds {len(key)}")
-    return key
+        return KeyRing.parse(raw)
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error} (as 'hotline secrets init' writes)") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _sealer(raw: Optional[str], key_file: Optional[Path]) -> "Sealer":
+    from bot.crypto import Sealer
+
+    ring = _key_ring(raw, key_file)
+    if ring is None:
+        raise ConfigError(
+            "HOTLINE_SECRET_KEY (or HOTLINE_SECRET_KEY_FILE) is not set: it keys the conversation "
+            "HMACs and encrypts stored messages; create one with 'hotline secrets init'"
+        )
+    return Sealer(ring, source=None if (raw or "").strip() else key_file)
 
 
 def settings_from(environ: Mapping[str, str]) -> Settings:

@@ -93,7 +93,7 @@ class TwilioRuntime:
             validator = RequestValidator(settings.twilio_auth_token)
             if settings.twilio_account_sid:
                 client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)
-        return cls(settings, Sealer(settings.require_secret_key()), client, load_numbers(settings.numbers_file), validator)
+        return cls(settings, settings.sealer(), client, load_numbers(settings.numbers_file), validator)
 
 
 class TwilioHotlineInput(InputChannel):

@@ -101,7 +101,7 @@ class WebChatInput(LazySettings, InputChannel):
     @property
     def sealer(self) -> Sealer:
         if self._sealer is None:
-            self._sealer = Sealer(self.settings.require_secret_key())
+            self._sealer = self.settings.sealer()
         return self._sealer
 
     def _client(self, request: Request) -> str:

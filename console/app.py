@@ -25,7 +25,6 @@ from sanic import Sanic
 
 from bot import audit
 from bot.config import Settings
-from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
 from bot.handoff.notices import sweep
@@ -45,7 +44,7 @@ LEFT_BEHIND_EVERY_SECONDS = 300
 
 
 def build_app(settings: Settings) -> Sanic:
-    sealer = Sealer(settings.require_secret_key())
+    sealer = settings.sealer()
     app = Sanic("hotline_console", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.RESPONSE_TIMEOUT = int(SSE_SECONDS) + 30

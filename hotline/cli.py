@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, Optional
@@ -14,6 +15,8 @@ from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import HotlineError
 
 CLASSIFY_BATCH = 32
+# The master key lives apart from the data (var/): a copy of either alone reveals nothing.
+DEFAULT_KEY_FILE = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "hotline" / "secret.key"
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.crypto import Sealer
@@ -128,17 +131,40 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+# Where the key used to live, beside the data: moved to the new default on the next `secrets init`.
+LEGACY_KEY_FILE = PROJECT_ROOT / "var" / "secret.key"
+
+
 def _secrets(args: argparse.Namespace) -> int:
     from bot.crypto import new_master_key
 
-    path = Path(args.file)
+    path = Path(args.file).expanduser()
     if path.exists():
         print(f"{path} exists; keeping it (a new key would make stored data unreadable)")
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(new_master_key() + "\n", encoding="ascii")
-    print(f"wrote a new master key to {path} (keep it secret and backed up; point HOTLINE_SECRET_KEY_FILE at it)")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if LEGACY_KEY_FILE.exists() and LEGACY_KEY_FILE.resolve() != path.resolve():
+        LEGACY_KEY_FILE.replace(path)
+        path.chmod(0o600)
+        print(f"moved the master key from {LEGACY_KEY_FILE} (beside the data) to {path}; back the two up apart")
+        return 0
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(new_master_key() + "\n")
+    print(f"wrote a new master key to {path} (keep it secret, and back it up apart from the data; "
+          "point HOTLINE_SECRET_KEY_FILE at it)")
+    return 0
+
+
+@_reports_errors
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from bot.key_rotation import rotate
+
+    settings = args.settings()
+    if settings.secret_key_value or settings.secret_key_file is None:
+        print("error: rotation rewrites the key file: set HOTLINE_SECRET_KEY_FILE (not HOTLINE_SECRET_KEY)", file=sys.stderr)
+        return 1
+    rotate(settings.database_url, settings.secret_key_file)
     return 0
 
 
@@ -173,9 +199,8 @@ def _twilio_receiver(args: argparse.Namespace) -> int:
 
 
 def _sealer(args: argparse.Namespace) -> "Sealer":
-    from bot.crypto import Sealer
 
-    return Sealer(args.settings().require_secret_key())
+    return args.settings().sealer()
 
 
 def _rules(args: argparse.Namespace) -> "Rules":
@@ -330,11 +355,17 @@ def build_parser() -> argparse.ArgumentParser:
     secrets_ = commands.add_parser("secrets", help="create the master key for conversation keys and encryption")
     secrets_actions = secrets_.add_subparsers(dest="action", required=True)
     init = secrets_actions.add_parser("init", help="write a new master key to --file unless it exists")
-    init.add_argument("--file", default=str(PROJECT_ROOT / "var" / "secret.key"))
+    init.add_argument("--file", default=str(DEFAULT_KEY_FILE), help=f"default: {DEFAULT_KEY_FILE} (apart from the data)")
     init.set_defaults(run=_secrets)
     secrets_actions.add_parser(
         "action-token", help="print the action server's shared secret (HOTLINE_ACTION_TOKEN for the Rasa server)"
     ).set_defaults(run=_action_token)
+
+    keys = commands.add_parser("keys", help="the master key file")
+    keys_actions = keys.add_subparsers(dest="action", required=True)
+    keys_actions.add_parser(
+        "rotate", help="re-seal every stored record under a new key while the line runs, then drop the old key"
+    ).set_defaults(run=_keys_rotate)
 
     actions = commands.add_parser("actions", help="serve the bot's actions to the Rasa server (shared secret required)")
     actions.add_argument("--host", default="127.0.0.1")

@@ -38,7 +38,7 @@ def database_url(settings: Settings) -> str:
 @pytest.fixture()
 def sealer(settings: Settings) -> Sealer:
     """Seals and opens with this test's master key."""
-    return Sealer(settings.require_secret_key())
+    return settings.sealer()
 
 
 @pytest.fixture()

@@ -56,7 +56,7 @@ class HotlineTrackerStore(SQLTrackerStore):
         if database_url is None or sealer is None:
             settings = load_settings()
             database_url = database_url or settings.database_url
-            sealer = sealer or Sealer(settings.require_secret_key())
+            sealer = sealer or settings.sealer()
         self._sealer = sealer
         _prepare_sqlite_file(database_url)
         kwargs.pop("host", None)
