@@ -50,6 +50,7 @@ class Settings:
     console_permissions_file: Optional[Path] = None  # the help line's own rules; default: the packaged ones
     action_token_value: Optional[str] = None  # HOTLINE_ACTION_TOKEN; default: derived from the master key
     retention_days: int = 30
+    console_max_session_s: int = 12 * 3600
     client_address_header: Optional[str] = None  # set by the reverse proxy, e.g. X-Real-IP
     retention_unfinished_days: int = 90
 
@@ -181,6 +182,7 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         console_idle_timeout_s=_positive_int(environ, "HOTLINE_CONSOLE_IDLE_TIMEOUT", 30 * 60),
         console_permissions_file=Path(environ["HOTLINE_CONSOLE_PERMISSIONS"]) if environ.get("HOTLINE_CONSOLE_PERMISSIONS") else None,
         action_token_value=environ.get("HOTLINE_ACTION_TOKEN", "").strip() or None,
+        console_max_session_s=_positive_int(environ, "HOTLINE_CONSOLE_MAX_SESSION", 12 * 3600),
         client_address_header=environ.get("HOTLINE_CLIENT_ADDRESS_HEADER", "").strip() or None,
         retention_days=_positive_int(environ, "HOTLINE_RETENTION_DAYS", 30, unit="days"),
         retention_unfinished_days=_positive_int(environ, "HOTLINE_RETENTION_UNFINISHED_DAYS", 90, unit="days"),

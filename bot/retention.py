@@ -38,6 +38,7 @@ class RetentionPolicy:
     days: int = 30
     unfinished_days: int = 90
     console_idle_timeout_s: int = 30 * 60
+    console_max_session_s: int = 12 * 3600
 
 
 @dataclass
@@ -106,7 +107,10 @@ def expired_conversations(url: str, policy: RetentionPolicy, now: Optional[datet
 
 
 def policy_of(settings: Settings) -> RetentionPolicy:
-    return RetentionPolicy(settings.retention_days, settings.retention_unfinished_days, settings.console_idle_timeout_s)
+    return RetentionPolicy(
+        settings.retention_days, settings.retention_unfinished_days, settings.console_idle_timeout_s,
+        settings.console_max_session_s,
+    )
 
 
 def remove_left_behind(url: str, now: Optional[datetime] = None) -> int:
@@ -147,7 +151,10 @@ def purge(url: str, policy: RetentionPolicy, now: Optional[datetime] = None) -> 
     with engine.begin() as connection:
         idle = tables["console_sessions"]
         report.add("console_sessions", connection.execute(
-            sa.delete(idle).where(idle.c.last_seen_at < now - timedelta(seconds=policy.console_idle_timeout_s))
+            sa.delete(idle).where(sa.or_(
+                idle.c.last_seen_at < now - timedelta(seconds=policy.console_idle_timeout_s),
+                idle.c.created_at < now - timedelta(seconds=policy.console_max_session_s),
+            ))
         ).rowcount)
         seen = tables["seen_messages"]
         report.add("seen_messages", connection.execute(

@@ -32,6 +32,7 @@ def settings_in_force(settings: Settings) -> List[Tuple[str, str]]:
         ("HOTLINE_SILENCE_CLOSE", f"{settings.silence_close_s} s"),
         ("HOTLINE_ROUTING_GRACE", f"{settings.routing_grace_s} s"),
         ("HOTLINE_CONSOLE_IDLE_TIMEOUT", f"{settings.console_idle_timeout_s} s"),
+        ("HOTLINE_CONSOLE_MAX_SESSION", f"{settings.console_max_session_s} s"),
         ("HOTLINE_QUICK_EXIT_URL", settings.quick_exit_url),
     ]
 

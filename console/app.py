@@ -33,6 +33,7 @@ from bot.retention import policy_of, purge, remove_left_behind
 from console import admin_pages, conversation_pages, queue_pages, sign_in_pages
 from console.live import QueueWatcher
 from console.permissions import load_rules
+from console.sessions import SessionLimits
 from console.shared import HERE, SSE_SECONDS, Console
 from console.web import Guard
 
@@ -49,7 +50,9 @@ def build_app(settings: Settings) -> Sanic:
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.RESPONSE_TIMEOUT = int(SSE_SECONDS) + 30
     rules = load_rules(settings.console_permissions_file)
-    guard = Guard(app, settings.database_url, rules, settings.console_idle_timeout_s)
+    guard = Guard(
+        app, settings.database_url, rules, SessionLimits(settings.console_idle_timeout_s, settings.console_max_session_s)
+    )
     templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True))
     with open(HERE / "canned_responses.yml", encoding="utf-8") as handle:
         canned = yaml.safe_load(handle) or {}

@@ -1,8 +1,10 @@
 """Console sign-in sessions: a random token in the cookie, only its hash in the database.
 
 A session is created after the password (``second_factor_done`` False) and completed by the TOTP
-code. It ends on sign-out, after ``HOTLINE_CONSOLE_IDLE_TIMEOUT`` seconds without a request, when
-the account is disabled, or when its second factor is reset. Each session has its own CSRF token,
+code. It ends on sign-out, after ``HOTLINE_CONSOLE_IDLE_TIMEOUT`` seconds without a request,
+``HOTLINE_CONSOLE_MAX_SESSION`` seconds after sign-in whatever happens (an unattended console left
+open on a live queue does not stay signed in for ever), when the account is disabled, when its
+second factor is reset, or when its password changes elsewhere. Each session has its own CSRF token,
 compared in constant time on every form and every POST.
 """
 
@@ -22,6 +24,17 @@ from bot.storage.models import ConsoleSession, Counselor, utcnow
 
 COOKIE = "hotline_console"
 TOUCH_EVERY = timedelta(seconds=30)  # how precisely the idle timeout is kept
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a session lives: without a request, and at most after sign-in."""
+
+    idle_s: int
+    max_s: int
+
+    def expired(self, row: ConsoleSession, now: datetime) -> bool:
+        return now - row.last_seen_at > timedelta(seconds=self.idle_s) or now - row.created_at > timedelta(seconds=self.max_s)
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,8 @@ def start(url: str, counselor_id: int) -> str:
     return token
 
 
-def lookup(url: str, token: Optional[str], idle_timeout_s: int, now: Optional[datetime] = None) -> Optional[SignedIn]:
-    """The live session for a cookie token (touched), or None: unknown, idle too long, account disabled."""
+def lookup(url: str, token: Optional[str], limits: SessionLimits, now: Optional[datetime] = None) -> Optional[SignedIn]:
+    """The live session for a cookie token (touched), or None: unknown, expired, account disabled."""
     if not token or len(token) > 128:
         return None
     now = now or utcnow()
@@ -62,7 +75,7 @@ def lookup(url: str, token: Optional[str], idle_timeout_s: int, now: Optional[da
         if row is None:
             return None
         account = session.get(Counselor, row.counselor_id)
-        if account is None or not account.active or now - row.last_seen_at > timedelta(seconds=idle_timeout_s):
+        if account is None or not account.active or limits.expired(row, now):
             session.delete(row)
             session.commit()
             return None
@@ -73,13 +86,13 @@ def lookup(url: str, token: Optional[str], idle_timeout_s: int, now: Optional[da
         return signed_in
 
 
-def still_valid(url: str, session_id: int, idle_timeout_s: int, now: Optional[datetime] = None) -> bool:
+def still_valid(url: str, session_id: int, limits: SessionLimits, now: Optional[datetime] = None) -> bool:
     """Whether a session is still live (not ended, account active, not idle too long), for open
     streams, which check again on every tick; checking does not count as activity."""
     now = now or utcnow()
     with new_session(url) as session:
         row = session.get(ConsoleSession, session_id)
-        if row is None or now - row.last_seen_at > timedelta(seconds=idle_timeout_s):
+        if row is None or limits.expired(row, now):
             return False
         account = session.get(Counselor, row.counselor_id)
         return account is not None and bool(account.active)

@@ -94,11 +94,11 @@ def refuse(status: int, text: str) -> HTTPResponse:
 
 
 class Guard:
-    def __init__(self, app: Sanic, database_url: str, rules: Rules, idle_timeout_s: int) -> None:
+    def __init__(self, app: Sanic, database_url: str, rules: Rules, limits: sessions.SessionLimits) -> None:
         self.app = app
         self.url = database_url
         self.rules = rules
-        self.idle_timeout_s = idle_timeout_s
+        self.limits = limits
         self._marked: Set[Callable] = set()
 
     def may(self, counselor: Optional[CounselorInfo], permission: Permission, assigned_to_me: Optional[bool] = None) -> bool:
@@ -131,7 +131,7 @@ class Guard:
         if access.level == PUBLIC:
             return Context(None, None)
         token = request.cookies.get(sessions.COOKIE)
-        signed_in = await asyncio.to_thread(sessions.lookup, self.url, token, self.idle_timeout_s)
+        signed_in = await asyncio.to_thread(sessions.lookup, self.url, token, self.limits)
         if signed_in is None:
             return self._to_sign_in(request)
         counselor = await asyncio.to_thread(get_counselor, self.url, signed_in.counselor_id)
@@ -172,7 +172,7 @@ class Guard:
     async def still_admitted(self, ctx: Context, access: Access) -> bool:
         """For an open stream, on every tick: the session still live, the account still active and
         the route still permitted (about the escalation as it is now); the stream ends otherwise."""
-        if not await asyncio.to_thread(sessions.still_valid, self.url, ctx.session.session_id, self.idle_timeout_s):
+        if not await asyncio.to_thread(sessions.still_valid, self.url, ctx.session.session_id, self.limits):
             return False
         if not access.about_conversation:
             return True

@@ -25,7 +25,8 @@ pytestmark = [
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
     workdir = tmp_path_factory.mktemp("webchat")
     environment = {"HOTLINE_QUICK_EXIT_URL": "about:blank#left", "HOTLINE_CLIENT_ADDRESS_HEADER": "X-Real-IP"}
-    with hotline_servers(workdir, MODEL, environment) as running:
+    production = PROJECT_ROOT / "credentials.production.yml"  # as a help line runs it: no REST channel
+    with hotline_servers(workdir, MODEL, environment, credentials=production) as running:
         yield running
 
 
@@ -268,3 +269,17 @@ def test_oversized_requests_and_too_many_streams_are_refused(servers) -> None:
     finally:
         for connection, _ in streams:
             connection.close()
+
+
+def test_the_production_set_up_has_no_rest_channel(servers) -> None:
+    """Rasa's REST channel trusts any sender id and takes "/intent" messages: not in production."""
+    request = urllib.request.Request(f"{servers.url}/webhooks/rest/webhook", method="POST",
+                                     headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"sender": "anyone", "message": "/delete_data"}).encode())
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("the REST channel answered")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 404
+    with urllib.request.urlopen(f"{servers.url}/chat", timeout=10) as page:
+        assert page.status == 200

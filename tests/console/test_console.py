@@ -438,7 +438,7 @@ def test_changing_the_password_signs_out_every_other_browser(line: Dict) -> None
     here = signed_in(line, "max")
     elsewhere = Browser(line["base"])  # the same account signed in on another computer
     started = sessions.start(line["url"], counselor_id(line, "max"))
-    live = sessions.lookup(line["url"], started, 60)
+    live = sessions.lookup(line["url"], started, sessions.SessionLimits(60, 3600))
     elsewhere.cookie = sessions.complete_second_factor(line["url"], live.session_id)
     assert elsewhere.get("/console/queue").status_code == 200
     new = PASSWORD + " again"
