@@ -29,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import inbox
+from bot.client_address import client_address
 from bot.config import LazySettings, Settings
 from bot.crypto import Sealer
 from bot.inbox import Inbound
@@ -106,9 +107,7 @@ class WebChatInput(LazySettings, InputChannel):
 
     def _client(self, request: Request) -> str:
         """The client address (the proxy's header when one is configured), as a keyed hash."""
-        header = self.settings.client_address_header
-        address = (request.headers.get(header, "") if header else "") or request.ip or "unknown"
-        return self._limits.client(address.split(",")[0].strip())
+        return self._limits.client(client_address(request.headers, request.ip, self.settings.client_address_header))
 
     def _wake(self, key: str) -> None:
         event = self._wakeups.get(key)

@@ -2,10 +2,12 @@
 
 Passwords are stored as argon2 hashes and TOTP secrets sealed with :class:`~bot.crypto.Sealer`.
 Every sign-in failure looks the same to the caller (:data:`SIGN_IN_FAILED`), whether the account
-is unknown, disabled, locked or the password or code is wrong. Failed passwords and failed codes
-count toward one lockout: after :data:`MAX_FAILED_SIGN_INS` in a row the account is locked for
-:data:`LOCKOUT`. Once a second factor is enrolled only a correct code resets the count, so knowing
-the password does not buy unlimited guesses at the code. A code is accepted once: its time step
+is unknown, disabled, locked or the password or code is wrong. Wrong passwords never lock an
+account (anyone could keep the real person out that way): they are slowed before hashing by
+``console.sign_in_throttle``. Wrong codes at the second step, which needs the password, and a
+wrong current password when changing it, lock the account after :data:`MAX_FAILED_SIGN_INS` in a
+row for :data:`LOCKOUT`; only a correct code resets the count, so knowing the password does not
+buy unlimited guesses at the code. A code is accepted once: its time step
 is stored and that step and every earlier one are refused afterwards.
 
 Functions take the database URL and return frozen :class:`CounselorInfo` values, never a hash or
@@ -256,10 +258,7 @@ def authenticate_password(url: str, username: str, password: str, now: Optional[
             _password_matches(_dummy_hash(), password)
             return _FAILED
         matches = _password_matches(row.password_hash, password)
-        if not row.active or _locked(row, now):
-            return _FAILED
-        if not matches:
-            _count_failure(session, row.id, now)
+        if not row.active or _locked(row, now) or not matches:
             return _FAILED
         values: Dict[str, Any] = {"last_seen_at": now}
         if not row.totp_enrolled:  # otherwise the sign-in completes, and the count resets, at the code

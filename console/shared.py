@@ -19,11 +19,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import audit
+from bot.client_address import client_address
 from bot.config import Settings
 from bot.crypto import Sealer
 from bot.handoff import queue as handoff_queue
 from console.live import QueueWatcher
 from console.permissions import Permission, Rules
+from console.sign_in_throttle import SignInThrottle
 from console.web import Access, Context, Guard
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +45,11 @@ class Console:
     templates: Environment
     watcher: QueueWatcher
     canned: Dict[str, List[Dict[str, str]]]
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
+
+    def client_address(self, request: Request) -> str:
+        """Who is asking: the proxy's header when one is configured, else the socket's peer."""
+        return client_address(request.headers, request.ip, self.settings.client_address_header)
 
     @property
     def url(self) -> str:

@@ -16,6 +16,7 @@ from bot.errors import AccountError
 from console import accounts, sessions
 from console.permissions import Permission
 from console.shared import HERE, Console, RouteTable, form_value
+from console.sign_in_throttle import TOO_MANY
 from console.web import PASSWORD_ONLY, PUBLIC, SIGNED_IN, Access, Context, clear_session_cookie, set_session_cookie
 
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -43,8 +44,13 @@ async def login_page(console: Console, request: Request, ctx: Context) -> HTTPRe
 
 @routes.route("/console/login", Access(PUBLIC), methods=("POST",))
 async def login(console: Console, request: Request, ctx: Context) -> HTTPResponse:
-    result = await asyncio.to_thread(accounts.authenticate_password, console.url, form_value(request, "username", 64), form_value(request, "password", 256))
+    username, address = form_value(request, "username", 64), console.client_address(request)
+    if not console.throttle.attempt(address, username):  # before any hashing
+        await asyncio.to_thread(audit.record, console.url, "unknown", "session.sign_in_throttled", "console", {})
+        return console.page("login.html", ctx, status=429, error=TOO_MANY)
+    result = await asyncio.to_thread(accounts.authenticate_password, console.url, username, form_value(request, "password", 256))
     if not result.ok or result.counselor is None:
+        console.throttle.failed(address, username)
         await asyncio.to_thread(audit.record, console.url, "unknown", "session.sign_in_failed", "console", {})
         return console.page("login.html", ctx, status=401, error=result.message)
     who = result.counselor

@@ -129,15 +129,12 @@ def test_wrong_user_wrong_password_and_disabled_account_fail_alike(url: str, sea
     assert accounts.authenticate_password(url, "maria", password, now=T0) == unknown
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(url: str, sealer: Sealer) -> None:
+def test_wrong_passwords_never_lock_the_account_so_nobody_can_keep_its_owner_out(url: str, sealer: Sealer) -> None:
     counselor, password = accounts.create_counselor(url, sealer, "maria", "Maria", "counselor", ["en"])
-    for _ in range(5):
+    for _ in range(50):  # someone else guessing (the throttle in front slows them: test_console)
         assert not accounts.authenticate_password(url, "maria", "guess", now=T0).ok
-    assert accounts.get_counselor(url, counselor.id).locked_until == T0 + timedelta(minutes=15)
-
-    during = accounts.authenticate_password(url, "maria", password, now=T0 + timedelta(minutes=14, seconds=59))
-    assert during == AuthResult(ok=False, counselor=None, message=SIGN_IN_FAILED)
-    assert accounts.authenticate_password(url, "maria", password, now=T0 + timedelta(minutes=15)).ok
+    assert accounts.get_counselor(url, counselor.id).locked_until is None
+    assert accounts.authenticate_password(url, "maria", password, now=T0).ok
 
 
 def test_a_successful_sign_in_resets_the_failure_count(url: str, sealer: Sealer) -> None:

@@ -4,6 +4,7 @@ CSRF, escaping, replies by the person's channel, claims and the audit log."""
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 import threading
 import time
@@ -27,18 +28,21 @@ from console import accounts
 from testsupport.servers import console_server
 
 PASSWORD = "correct horse battery staple"
+ADDRESSES = itertools.count(1)
 
 
 class Browser:
     """Just enough of a browser: keeps the console's (Secure) cookie on http, sends forms with the CSRF token."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, address: Optional[str] = None) -> None:
         self.base = base
         self.cookie: Optional[str] = None
         self.csrf = ""
+        # where the proxy says the request comes from (each browser its own, as on a real shift)
+        self.address = address or f"192.0.2.{next(ADDRESSES)}"
 
     def _headers(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-        headers = dict(extra or {})
+        headers = {"X-Real-IP": self.address, **(extra or {})}
         if self.cookie:
             headers["Cookie"] = f"hotline_console={self.cookie}"
         return headers
@@ -76,7 +80,7 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict]:
     workdir = tmp_path_factory.mktemp("console")
     key = new_master_key()
     url = f"sqlite:///{workdir / 'hotline.db'}"
-    env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": key}
+    env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": key, "HOTLINE_CLIENT_ADDRESS_HEADER": "X-Real-IP"}
     with console_server(workdir, env) as base:
         sealer = Sealer(base64.urlsafe_b64decode(key))
         yield {"base": base, "url": url, "sealer": sealer, "workdir": workdir}
@@ -445,3 +449,18 @@ def test_changing_the_password_signs_out_every_other_browser(line: Dict) -> None
     assert here.post("/console/password", {"old": PASSWORD, "new": new, "again": new}).status_code == 303
     assert elsewhere.get("/console/queue").headers["Location"] == "/console/login"
     assert here.get("/console/queue").status_code == 200  # the browser that changed it stays signed in
+
+
+def test_guessing_passwords_is_slowed_before_hashing_and_never_locks_the_owner_out(line: Dict) -> None:
+    signed_in(line, "owen")  # the account under attack, with its real owner
+    attacker = Browser(line["base"], address="203.0.113.66")
+    answers = [attacker.post("/console/login", {"username": "owen", "password": f"guess {n}"}, csrf=False).status_code
+               for n in range(8)]
+    assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}  # this address may guess no more at owen
+    other_names = [attacker.post("/console/login", {"username": f"user{n}", "password": "x"}, csrf=False).status_code
+                   for n in range(20)]
+    assert 429 in other_names  # nor spray passwords at every account from one address
+    owner = Browser(line["base"], address="192.0.2.250")
+    assert owner.post("/console/login", {"username": "owen", "password": PASSWORD}, csrf=False).status_code == 303
+    log = (line["workdir"] / "console.log").read_text(encoding="utf-8", errors="replace")
+    assert "203.0.113.66" not in log  # the address is never logged
