@@ -20,6 +20,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import log_privacy
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ OPEN_PATHS = frozenset({"/health"})
 
 def build_app(settings: Settings) -> Sanic:
     """Rasa SDK's app with the project's actions, behind the shared secret."""
+    log_privacy.install()
     expected = settings.action_token().encode("utf-8")
     app = create_app("actions", cors_origins=None)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES

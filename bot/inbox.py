@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot import log_privacy
 from bot.crypto import Sealer
 from bot.storage.db import new_session
 from bot.storage.models import ChannelAddress, InboundMessage, OutboundMessage, SeenMessage, utcnow
@@ -80,6 +81,7 @@ def record_inbound(
     media: Sequence[Dict[str, str]] = (),
 ) -> Optional[Inbound]:
     """Commit a received message; None when this provider message id was already received."""
+    log_privacy.protect(text, address)
     key = sealer.conversation_key(channel, address)
     with new_session(url) as session:
         # Seen before (perhaps in a conversation since erased, whose rows are gone): a replay.
@@ -148,14 +150,16 @@ def unprocessed(url: str, sealer: Sealer, ids: Sequence[int]) -> List[Inbound]:
 
 def _inbound(sealer: Sealer, row: InboundMessage, address: ChannelAddress) -> Inbound:
     media = json.loads(sealer.open(row.media_sealed)) if row.media_sealed else []
+    text, reply_to = sealer.open(row.body_sealed), sealer.open(address.address_sealed)
+    log_privacy.protect(text, reply_to)  # the turn about to run may log them
     return Inbound(
         row.id,
         row.provider_sid,
         row.conversation_key,
         address.channel,
-        sealer.open(address.address_sealed),
+        reply_to,
         address.hotline_number,
-        sealer.open(row.body_sealed),
+        text,
         media,
     )
 

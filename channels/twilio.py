@@ -33,7 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot import inbox
+from bot import inbox, log_privacy
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
 from bot.inbox import Inbound
@@ -106,6 +106,7 @@ class TwilioHotlineInput(InputChannel):
     def __init__(self, runtime: Optional[TwilioRuntime] = None, process_turns: bool = True) -> None:
         """``process_turns=False``: only receive (commit and acknowledge); a Rasa server's inbox
         watcher runs the turns (``channels.twilio_receiver``)."""
+        log_privacy.install()
         self._runtime = runtime
         self._process_turns = process_turns
         self._worker: Optional[InboxWorker] = None  # runs the turns (None in a receive-only process)

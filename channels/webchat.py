@@ -28,7 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import inbox
+from bot import inbox, log_privacy
 from bot.client_address import client_address
 from bot.config import LazySettings, Settings
 from bot.crypto import Sealer
@@ -93,6 +93,7 @@ class WebChatInput(LazySettings, InputChannel):
     def __init__(self, settings: Optional[Settings] = None) -> None:
         """``settings``: given by tests; Rasa builds the channel without them (read on first use)."""
         super().__init__(settings)
+        log_privacy.install()
         self._sealer: Optional[Sealer] = None
         self._limits = WebChatLimits()
         self._wakeups: Dict[str, asyncio.Event] = {}

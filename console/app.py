@@ -23,7 +23,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 
-from bot import audit
+from bot import audit, log_privacy
 from bot.config import Settings
 from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
@@ -45,6 +45,7 @@ LEFT_BEHIND_EVERY_SECONDS = 300
 
 
 def build_app(settings: Settings) -> Sanic:
+    log_privacy.install()
     sealer = settings.sealer()
     app = Sanic("hotline_console", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = 64 * 1024

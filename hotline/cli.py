@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
+from bot import log_privacy
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import HotlineError
 
@@ -185,8 +186,12 @@ def _action_token(args: argparse.Namespace) -> int:
 
 
 def _actions(args: argparse.Namespace) -> int:
+    import logging
+
     from actions.server import serve
 
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     serve(args.settings(), args.host, args.port)
     return 0
 
@@ -370,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions = commands.add_parser("actions", help="serve the bot's actions to the Rasa server (shared secret required)")
     actions.add_argument("--host", default="127.0.0.1")
     actions.add_argument("--port", type=int, default=5055)
+    actions.add_argument("--debug", action="store_true", help="log at DEBUG level (personal data is still redacted)")
     actions.set_defaults(run=_actions)
 
     purge = commands.add_parser(
@@ -429,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None, settings: Optional[Settings] = None) -> int:
     """Run one command. ``settings``: given by tests; otherwise read from the environment when the
     command first needs them (``args.settings()``)."""
+    log_privacy.install()
     args = build_parser().parse_args(argv)
     args.settings = (lambda: settings) if settings is not None else load_settings
     return int(args.run(args))

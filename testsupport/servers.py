@@ -127,10 +127,12 @@ def hotline_servers(
     twilio_receiver: bool = False,
     console: bool = False,
     tracker_store: Optional[str] = None,
+    debug: bool = False,
 ) -> Iterator[RunningServers]:
     """The project's Rasa server and action server on spare ports (``credentials`` picks the
     channels; the project's ``credentials.yml`` by default), and the Twilio receiver if asked.
-    ``tracker_store`` replaces the tracker store class of ``endpoints.yml`` (benchmarks)."""
+    ``tracker_store`` replaces the tracker store class of ``endpoints.yml`` (benchmarks);
+    ``debug`` runs the Rasa server and the action server at DEBUG level (log privacy tests)."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / 'hotline.db'}"
     rasa_port, actions_port = free_port(), free_port()
@@ -147,7 +149,7 @@ def hotline_servers(
     try:
         def start_actions() -> subprocess.Popen:
             return subprocess.Popen(
-                [str(BIN / "hotline"), "actions", "--port", str(actions_port)],
+                [str(BIN / "hotline"), "actions", "--port", str(actions_port), *(["--debug"] if debug else [])],
                 cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "actions.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
             )
 
@@ -159,6 +161,7 @@ def hotline_servers(
                     str(BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
                     "--model", str(model), "--endpoints", str(endpoints),
                     "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
+                    *(["--debug"] if debug else []),
                 ],
                 cwd=PROJECT_ROOT, env=env, stdout=open(workdir / "rasa.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the log stays open as long as the process
             )

@@ -27,6 +27,7 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event as sa_event
 
+from bot import log_privacy
 from bot.config import load_settings
 from bot.crypto import Sealer
 from bot.storage import ERASURE_SLOT
@@ -53,6 +54,7 @@ class HotlineTrackerStore(SQLTrackerStore):
     ) -> None:
         """``database_url`` and ``sealer`` are given by tests; Rasa builds the store from
         ``endpoints.yml`` without them (then they come from the environment)."""
+        log_privacy.install()  # Rasa's own DEBUG logs print every message's parse
         if database_url is None or sealer is None:
             settings = load_settings()
             database_url = database_url or settings.database_url

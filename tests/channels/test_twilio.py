@@ -85,11 +85,15 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
     with running_emulator(auth_token=AUTH_TOKEN) as emulator:
         environment = {**channel_environment(emulator.base_url, AUTH_TOKEN, PUBLIC_URL), "HOTLINE_DEFAULT_JURISDICTION": ""}
         workdir = tmp_path_factory.mktemp("twilio")
-        with hotline_servers(workdir, MODEL, environment, twilio_receiver=True) as servers:
+        # At DEBUG level, where Rasa logs the parse of every message: nothing personal may show.
+        with hotline_servers(workdir, MODEL, environment, twilio_receiver=True, debug=True) as servers:
             yield Line(servers, emulator)
+        rasa_log = (workdir / "rasa.log").read_text(encoding="utf-8", errors="replace")
+        assert "DEBUG" in rasa_log and "parse" in rasa_log  # really at DEBUG, where messages would show
         for name in ("rasa.log", "actions.log", "receiver.log"):
             log = (workdir / name).read_text(encoding="utf-8", errors="replace")
-            assert "+1555" not in log and "pistola" not in log, f"a number or message text leaked into {name}"
+            for private in ("+1555", "1555010", "pistola", "keeps my passport", "encerraron"):
+                assert private not in log, f"{private!r} leaked into {name}"
         # Everything the servers stored, read as raw bytes: no person's number, no message text.
         people = {message.to.removeprefix("whatsapp:") for message in emulator.messages}
         stored = b"".join(path.read_bytes() for path in workdir.glob("hotline.db*"))
