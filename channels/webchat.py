@@ -7,9 +7,14 @@
   and flood limits (``channels.webchat_limits``: per client address, per conversation, for the
   whole line) answer with a clear error before any work is done. The message is committed to the durable inbox
   before the answer (202); the bot's turn runs afterwards.
-* ``GET /webchat/events`` is a server-sent-events stream of the conversation (the person's
-  messages and the replies), each with an id; after a dropped connection the browser resumes
-  from ``Last-Event-ID`` without losing or repeating a message.
+* ``POST /webchat/stream-token`` takes ``{conversation_id}`` and answers a short-lived token;
+  ``GET /webchat/events?token=...`` is a server-sent-events stream of the conversation (the
+  person's messages and the replies), each with an id; after a dropped connection the browser
+  resumes from ``Last-Event-ID`` without losing or repeating a message. The conversation id never
+  travels in a URL (``channels.webchat_access``).
+* ``POST /webchat/end`` takes ``{conversation_id}``: "End chat" (and Quick exit). Afterwards, and
+  after ``webchat_access.IDLE_SECONDS`` without a message or an open page, the id opens nothing
+  (410): the page starts a new conversation.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -33,6 +38,8 @@ from bot.client_address import client_address
 from bot.config import LazySettings, Settings
 from bot.crypto import Sealer
 from bot.inbox import Inbound
+from bot.sliding_window import SlidingWindow
+from channels import webchat_access
 from channels.inbox_worker import InboxWorker
 from channels.turns import take_turn
 from channels.webchat_limits import LINE_BUSY, TOO_FAST, WebChatLimits
@@ -96,6 +103,7 @@ class WebChatInput(LazySettings, InputChannel):
         log_privacy.install()
         self._sealer: Optional[Sealer] = None
         self._limits = WebChatLimits()
+        self._tokens = SlidingWindow(30, 60.0)  # stream tokens per client address a minute
         self._wakeups: Dict[str, asyncio.Event] = {}
         self._listeners: Dict[str, int] = {}  # open streams per conversation (their wake-up is dropped with the last)
         self._worker: Optional[InboxWorker] = None  # runs the turns, once the server has started
@@ -144,6 +152,14 @@ class WebChatInput(LazySettings, InputChannel):
         async def events(request: Request):
             return await self._stream(request)
 
+        @webchat.route("/webchat/stream-token", methods=["POST"])
+        async def stream_token(request: Request) -> HTTPResponse:
+            return await self._stream_token(request)
+
+        @webchat.route("/webchat/end", methods=["POST"])
+        async def end(request: Request) -> HTTPResponse:
+            return await self._end(request)
+
         @webchat.listener("before_server_start")
         async def limit_request_size(app, _loop) -> None:
             app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, SERVER_MAX_REQUEST_BYTES)
@@ -162,7 +178,8 @@ class WebChatInput(LazySettings, InputChannel):
             headers.pop("Content-Security-Policy")  # runs on the host site's page
         return response.raw(path.read_bytes(), content_type=content_type, headers=headers)
 
-    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    @staticmethod
+    def _json_body(request: Request) -> Union[Dict[str, Any], HTTPResponse]:
         if len(request.body or b"") > MAX_REQUEST_BYTES:
             return error(413, "too_large", "This message is too long.")
         if not (request.content_type or "").startswith("application/json"):
@@ -173,9 +190,48 @@ class WebChatInput(LazySettings, InputChannel):
             return error(400, "bad_request", "The request is not valid JSON.")
         if not isinstance(payload, dict):
             return error(400, "bad_request", "The request is not a JSON object.")
-        conversation_id, client_id, text = payload.get("conversation_id"), payload.get("client_id"), payload.get("text")
+        conversation_id = payload.get("conversation_id")
         if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
             return error(400, "bad_conversation", "Reload the page to start a new conversation.")
+        return payload
+
+    async def _gone(self, key: str) -> Optional[HTTPResponse]:
+        """410 when the conversation was ended or has expired: the page starts a new one."""
+        now = await asyncio.to_thread(webchat_access.state, self.settings.database_url, key)
+        if now == webchat_access.OPEN:
+            return None
+        return error(410, now, "This chat has ended. Anything you write now starts a new one.")
+
+    async def _stream_token(self, request: Request) -> HTTPResponse:
+        payload = self._json_body(request)
+        if isinstance(payload, HTTPResponse):
+            return payload
+        if not self._tokens.allows(self._client(request)):
+            return error(429, TOO_FAST, "Too many requests. Please wait a moment.")
+        self._tokens.count(self._client(request))
+        key = self.sealer.conversation_key("web", payload["conversation_id"])
+        gone = await self._gone(key)
+        if gone is not None:
+            return gone
+        await asyncio.to_thread(webchat_access.seen, self.settings.database_url, key)
+        token = webchat_access.issue_stream_token(self.sealer, key)
+        return response.json({"token": token, "expires_in": webchat_access.STREAM_TOKEN_SECONDS},
+                             headers=security_headers(self.settings))
+
+    async def _end(self, request: Request) -> HTTPResponse:
+        payload = self._json_body(request)
+        if isinstance(payload, HTTPResponse):
+            return payload
+        key = self.sealer.conversation_key("web", payload["conversation_id"])
+        await asyncio.to_thread(webchat_access.end, self.settings.database_url, key)
+        self._wake(key)  # an open stream of it ends
+        return response.json({"status": "ended"}, headers=security_headers(self.settings))
+
+    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        payload = self._json_body(request)
+        if isinstance(payload, HTTPResponse):
+            return payload
+        conversation_id, client_id, text = payload["conversation_id"], payload.get("client_id"), payload.get("text")
         if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
             return error(400, "bad_request", "Missing message id.")
         if not isinstance(text, str) or not text.strip():
@@ -184,6 +240,9 @@ class WebChatInput(LazySettings, InputChannel):
         if len(text) > MAX_TEXT_CHARS:
             return error(413, "too_long", f"Messages can be at most {MAX_TEXT_CHARS} characters.")
         key = self.sealer.conversation_key("web", conversation_id)
+        gone = await self._gone(key)
+        if gone is not None:
+            return gone
         refused = self._limits.message(self._client(request), key)
         if refused == TOO_FAST:
             return error(429, TOO_FAST, "You are sending messages very fast. Please wait a moment.")
@@ -199,10 +258,13 @@ class WebChatInput(LazySettings, InputChannel):
         return response.json({"status": "accepted", "id": inbound.id}, status=202)
 
     async def _stream(self, request: Request):
-        conversation_id = request.args.get("conversation_id", "")
-        if not CONVERSATION_ID.fullmatch(conversation_id):
-            return error(400, "bad_conversation", "Reload the page to start a new conversation.")
-        key = self.sealer.conversation_key("web", conversation_id)
+        key = webchat_access.stream_token_key(self.sealer, request.args.get("token", ""))
+        if key is None:
+            return error(401, "bad_token", "Reconnecting.")
+        gone = await self._gone(key)
+        if gone is not None:
+            return gone
+        await asyncio.to_thread(webchat_access.seen, self.settings.database_url, key)  # the page is still open
         client = self._client(request)
         refused = self._limits.open_stream(client)
         if refused:
@@ -226,7 +288,7 @@ class WebChatInput(LazySettings, InputChannel):
         wakeup = self._wakeups.setdefault(key, asyncio.Event())
         deadline = time.monotonic() + STREAM_SECONDS
         await stream.send("retry: 2000\n\n")
-        last_sent = time.monotonic()
+        last_sent = checked = time.monotonic()
         while time.monotonic() < deadline:
             wakeup.clear()
             for entry in await asyncio.to_thread(inbox.transcript, self.settings.database_url, self.sealer, key, after_in, after_out):
@@ -239,10 +301,17 @@ class WebChatInput(LazySettings, InputChannel):
                 last_sent = time.monotonic()
             try:
                 await asyncio.wait_for(wakeup.wait(), timeout=POLL_SECONDS)
+                woken = True
             except asyncio.TimeoutError:
+                woken = False
                 if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
                     await stream.send(": keep-alive\n\n")
                     last_sent = time.monotonic()
+            if woken or time.monotonic() - checked >= HEARTBEAT_SECONDS:  # ended ("End chat", another tab)?
+                checked = time.monotonic()
+                if await asyncio.to_thread(webchat_access.state, self.settings.database_url, key) == webchat_access.ENDED:
+                    await stream.send("event: ended\ndata: {}\n\n")
+                    break
         await stream.eof()
 
     # ------------------------------------------------------------ processing

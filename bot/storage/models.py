@@ -154,6 +154,9 @@ class ChannelAddress(Base):
     last_inbound_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     opted_out = sa.Column(sa.Boolean, nullable=False, default=False)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    # web chat only (channels.webchat_access): when the page last followed it, when it was ended
+    last_seen_at = sa.Column(sa.DateTime, nullable=True)
+    ended_at = sa.Column(sa.DateTime, nullable=True)
 
 
 class InboundMessage(Base):

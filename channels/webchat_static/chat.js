@@ -34,6 +34,10 @@
   }
 
   function quickExit() {
+    try {  // the id opens nothing any more, whoever finds it (sent without waiting for an answer)
+      const id = sessionStorage.getItem(KEY);
+      if (id) navigator.sendBeacon("/webchat/end", new Blob([JSON.stringify({ conversation_id: id })], { type: "application/json" }));
+    } catch (e) { /* leaving anyway */ }
     try { if (source) source.close(); } catch (e) { /* leaving anyway */ }
     try { sessionStorage.clear(); } catch (e) { /* leaving anyway */ }
     document.title = "";
@@ -62,20 +66,68 @@
     item.scrollIntoView({ block: "end" });
   }
 
-  function connect(id) {
-    // EventSource sends Last-Event-ID itself when it reconnects: nothing is lost or repeated.
-    source = new EventSource("/webchat/events?conversation_id=" + id);
+  let lastEventId = "";
+
+  async function streamToken(id) {
+    try {
+      const response = await fetch("/webchat/stream-token", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ conversation_id: id }), credentials: "omit", cache: "no-store",
+      });
+      if (response.status === 410) return "gone";
+      return response.ok ? (await response.json()).token : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // The conversation was ended (End chat, another tab) or expired: a new one, on a clean page.
+  function startAfresh(notice) {
+    if (source) source.close();
+    sessionStorage.removeItem(KEY);
+    lastEventId = "";
+    document.getElementById("log").textContent = "";
+    status(notice || "");
+  }
+
+  // Follows the conversation with a short-lived token (the id itself never goes in a URL); a new
+  // token when the old one has expired. EventSource resends Last-Event-ID on its own reconnects;
+  // after a new token, "after" says where to resume: nothing is lost or repeated.
+  async function connect() {
+    if (source) source.close();
+    const token = await streamToken(conversationId());
+    if (token === "gone") { startAfresh(strings.ended); return connect(); }
+    if (!token) { status(strings.reconnecting); setTimeout(connect, 3000); return; }
+    const resume = lastEventId ? "&after=" + encodeURIComponent(lastEventId) : "";
+    source = new EventSource("/webchat/events?token=" + encodeURIComponent(token) + resume);
     source.addEventListener("message", (event) => {
       status("");
+      lastEventId = event.lastEventId || lastEventId;
       const message = JSON.parse(event.data);
       show(message.from, message.text);
     });
-    source.addEventListener("error", () => status(strings.reconnecting));
+    source.addEventListener("ended", () => { startAfresh(strings.ended); connect(); });
+    source.addEventListener("error", () => {
+      status(strings.reconnecting);
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 1000);
+    });
     source.addEventListener("open", () => status(""));
   }
 
-  async function send(id, text) {
-    const body = JSON.stringify({ conversation_id: id, client_id: randomHex(12), text: text });
+  function endChat() {
+    const id = sessionStorage.getItem(KEY);
+    if (id) {
+      fetch("/webchat/end", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ conversation_id: id }), credentials: "omit", cache: "no-store", keepalive: true,
+      }).catch(() => {});
+    }
+    startAfresh(strings.ended);
+    connect();
+  }
+
+  async function send(text, retried) {
+    const body = JSON.stringify({ conversation_id: conversationId(), client_id: randomHex(12), text: text });
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const response = await fetch("/webchat/messages", {
@@ -84,6 +136,11 @@
         });
         if (response.status === 429) { status(strings.tooFast); return false; }
         if (response.status === 503) { status(strings.busy); return false; }
+        if (response.status === 410 && !retried) {  // ended or expired: the message starts a new chat
+          startAfresh();
+          connect();
+          return send(text, true);
+        }
         if (response.status === 413) { status(strings.tooLong); return false; }
         if (response.ok) return true;
         status(strings.failed);
@@ -107,6 +164,7 @@
     document.getElementById("text-label").textContent = t.label;
     document.getElementById("text").setAttribute("placeholder", t.placeholder);
     document.getElementById("send").textContent = t.send;
+    document.getElementById("end-chat").textContent = t.endChat;
     document.getElementById("log").setAttribute("aria-label", t.log);
     strings = t;
   }
@@ -121,14 +179,13 @@
     config = settings;
     strings = ui;
     applyLanguage(language());
-    const id = conversationId();
     const input = document.getElementById("text");
     input.setAttribute("maxlength", String(config.maxChars));
     document.getElementById("composer").addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = input.value.trim();
       if (!text) { status(strings.empty); return; }
-      if (await send(id, text)) input.value = "";
+      if (await send(text, false)) input.value = "";
       // Back to the text box, unless the person has moved on meanwhile (to Quick exit, say):
       // a slow answer must never pull the focus away from the way out.
       const composer = document.getElementById("composer");
@@ -140,7 +197,8 @@
         document.getElementById("composer").requestSubmit();
       }
     });
-    connect(id);
+    document.getElementById("end-chat").addEventListener("click", endChat);
+    connect();
     input.focus();
   }
 

@@ -128,6 +128,20 @@ def test_api_rejects_bad_input_with_clear_errors(servers) -> None:
     assert post({"conversation_id": conversation, "client_id": "client-0000", "text": "hi"})[0] in (200, 429)
 
 
+def call(servers, path: str, payload: dict, address: str = "192.0.2.77") -> tuple[int, dict]:
+    request = urllib.request.Request(f"{servers.url}{path}", data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", "X-Real-IP": address})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def stream_token(servers, conversation: str, address: str = "192.0.2.77") -> tuple[int, dict]:
+    return call(servers, "/webchat/stream-token", {"conversation_id": conversation}, address)
+
+
 def _read_events(url: str, last_event_id: str | None, wanted: int, timeout: float = 60.0) -> list[tuple[str, dict]]:
     """Read ``wanted`` message events from the stream, then drop the connection."""
     import http.client
@@ -157,7 +171,7 @@ def _read_events(url: str, last_event_id: str | None, wanted: int, timeout: floa
 
 def test_a_dropped_stream_resumes_from_the_last_event_without_loss_or_repeats(servers) -> None:
     conversation = uuid.uuid4().hex
-    url = f"{servers.url}/webchat/events?conversation_id={conversation}"
+    url = f"{servers.url}/webchat/events?token={stream_token(servers, conversation)[1]['token']}"
 
     def post(text: str) -> None:
         request = urllib.request.Request(
@@ -262,7 +276,8 @@ def test_oversized_requests_and_too_many_streams_are_refused(servers) -> None:
     try:
         for _ in range(11):
             connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-            connection.request("GET", f"/webchat/events?conversation_id={uuid.uuid4().hex}",
+            token = stream_token(servers, uuid.uuid4().hex, address="198.51.100.44")[1]["token"]
+            connection.request("GET", f"/webchat/events?token={token}",
                                headers={"Accept": "text/event-stream", "X-Real-IP": "198.51.100.44"})
             streams.append((connection, connection.getresponse()))
         assert [answer.status for _, answer in streams] == [200] * 10 + [429]
@@ -283,3 +298,56 @@ def test_the_production_set_up_has_no_rest_channel(servers) -> None:
         assert refused.code == 404
     with urllib.request.urlopen(f"{servers.url}/chat", timeout=10) as page:
         assert page.status == 200
+
+
+def test_a_conversation_id_is_not_a_permanent_password(servers) -> None:
+    import sqlalchemy as sa
+
+    conversation = uuid.uuid4().hex
+    assert call(servers, "/webchat/messages", {"conversation_id": conversation, "client_id": "first-msg", "text": "hello"})[0] == 202
+    status, token = stream_token(servers, conversation)
+    assert status == 200 and conversation not in token["token"]  # the id itself never goes in a URL
+    events = f"{servers.url}/webchat/events"
+    for wrong in (f"?conversation_id={conversation}", "?token=" + token["token"][:-1] + "0", "?token=1.web-x.abc"):
+        try:
+            urllib.request.urlopen(events + wrong, timeout=10)
+            raise AssertionError("a stream opened without a valid token")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+
+    # End chat: the id opens nothing any more, neither the transcript nor a new message
+    assert call(servers, "/webchat/end", {"conversation_id": conversation})[0] == 200
+    assert stream_token(servers, conversation)[0] == 410
+    assert call(servers, "/webchat/messages", {"conversation_id": conversation, "client_id": "later-msg", "text": "hi"})[0] == 410
+    try:
+        urllib.request.urlopen(f"{events}?token={token['token']}", timeout=10)  # a token issued before the end
+        raise AssertionError("an ended conversation's transcript was served")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 410
+
+    # Idle for half an hour (no message, no open page): expired the same way
+    idle = uuid.uuid4().hex
+    assert call(servers, "/webchat/messages", {"conversation_id": idle, "client_id": "idle-msg1", "text": "hello"})[0] == 202
+    engine = sa.create_engine(servers.database_url)
+    with engine.begin() as connection:
+        long_ago = connection.execute(sa.text("SELECT datetime('now', '-31 minutes')")).scalar_one()
+        connection.execute(sa.text("UPDATE channel_addresses SET last_inbound_at = :t, last_seen_at = :t, created_at = :t "
+                                   "WHERE channel = 'web' AND ended_at IS NULL AND conversation_key = "
+                                   "(SELECT conversation_key FROM inbound_messages ORDER BY id DESC LIMIT 1)"), {"t": long_ago})
+    engine.dispose()
+    assert stream_token(servers, idle)[0] == 410
+
+
+def test_end_chat_clears_the_page_and_starts_a_new_conversation(page, servers) -> None:
+    page.goto(f"{servers.url}/chat")
+    say(page, "hi")
+    expect(page.locator("li.msg.bot").first).to_be_visible(timeout=60_000)
+    before = page.evaluate("sessionStorage.getItem('hotline.conversation')")
+    page.click("#end-chat")
+    expect(page.locator("li.msg")).to_have_count(0)
+    expect(page.locator("#status")).to_contain_text("ended")
+    after = page.evaluate("sessionStorage.getItem('hotline.conversation')")
+    assert after and after != before
+    assert stream_token(servers, before)[0] == 410  # the old id opens nothing any more
+    say(page, "hello again")
+    expect(page.locator("li.msg.person")).to_have_count(1, timeout=30_000)
