@@ -68,6 +68,7 @@ class Outbound:
     hotline_number: str
     body: str
     attempts: int
+    author: str = "bot"  # bot | counselor | line
 
 
 def record_inbound(
@@ -318,6 +319,7 @@ def claim_outbound(url: str, sealer: Sealer, outbound_id: int) -> Optional[Outbo
             row.hotline_number,
             sealer.open(row.body_sealed),
             row.attempts,
+            row.author or "bot",
         )
 
 

@@ -13,6 +13,7 @@ from bot import inbox
 from bot.config import Settings
 from bot.crypto import Sealer
 from bot.errors import DeliveryError
+from bot.inbox import DeliveryBlock
 from channels.twilio_api import TwilioClient
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class TwilioOutbox:
         if outbound is None:
             return
         blocked = await asyncio.to_thread(inbox.may_send, url, outbound.conversation_key, outbound.channel)
+        if blocked is DeliveryBlock.NO_ADDRESS and outbound.author == "bot":
+            # The turn that answered the person erased their data: its own reply (the confirmation)
+            # still goes to the address it came with; nothing else ever will.
+            blocked = None
         if blocked:
             await asyncio.to_thread(inbox.mark_suppressed, url, outbound_id, blocked)
             return

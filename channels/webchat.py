@@ -36,7 +36,7 @@ from sanic.response import HTTPResponse
 from bot import inbox, log_privacy
 from bot.client_address import client_address
 from bot.config import LazySettings, Settings
-from bot.crypto import Sealer
+from bot.crypto import InvalidToken, Sealer
 from bot.inbox import Inbound
 from bot.sliding_window import SlidingWindow
 from channels import webchat_access
@@ -117,6 +117,15 @@ class WebChatInput(LazySettings, InputChannel):
     def _client(self, request: Request) -> str:
         """The client address (the proxy's header when one is configured), as a keyed hash."""
         return self._limits.client(client_address(request.headers, request.ip, self.settings.client_address_header))
+
+    def _open_cursor(self, token: str) -> Tuple[int, int]:
+        """Where a stream resumes: the sealed cursor the page got as its last event id."""
+        if not token or len(token) > 400:
+            return 0, 0
+        try:
+            return parse_cursor(self.sealer.open(token))
+        except (InvalidToken, UnicodeError, ValueError):
+            return 0, 0
 
     def _wake(self, key: str) -> None:
         event = self._wakeups.get(key)
@@ -255,7 +264,7 @@ class WebChatInput(LazySettings, InputChannel):
         self._wake(key)
         if self._worker is not None:
             self._worker.offer(inbound)
-        return response.json({"status": "accepted", "id": inbound.id}, status=202)
+        return response.json({"status": "accepted"}, status=202)  # (no row id: it would tell how busy the line is)
 
     async def _stream(self, request: Request):
         key = webchat_access.stream_token_key(self.sealer, request.args.get("token", ""))
@@ -280,7 +289,7 @@ class WebChatInput(LazySettings, InputChannel):
                 self._wakeups.pop(key, None)
 
     async def _send_stream(self, request: Request, key: str) -> None:
-        after_in, after_out = parse_cursor(request.headers.get("Last-Event-ID") or request.args.get("after", ""))
+        after_in, after_out = self._open_cursor(request.headers.get("Last-Event-ID") or request.args.get("after", ""))
         stream = await request.respond(
             content_type="text/event-stream; charset=utf-8",
             headers={**security_headers(self.settings), "X-Accel-Buffering": "no"},
@@ -297,7 +306,8 @@ class WebChatInput(LazySettings, InputChannel):
                 else:
                     after_out = entry["id"]
                 data = json.dumps({"from": entry["kind"], "text": entry["text"]}, ensure_ascii=False)
-                await stream.send(f"id: {after_in}:{after_out}\nevent: message\ndata: {data}\n\n")
+                cursor = self.sealer.seal(f"{after_in}:{after_out}")  # opaque: row ids would tell the line's volume
+                await stream.send(f"id: {cursor}\nevent: message\ndata: {data}\n\n")
                 last_sent = time.monotonic()
             try:
                 await asyncio.wait_for(wakeup.wait(), timeout=POLL_SECONDS)

@@ -383,6 +383,12 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
+def prepare() -> None:
+    """Make the stand-in hash for unknown usernames now, at start: made on the first unknown
+    name instead, that one attempt would take twice as long and tell the name was unknown."""
+    _dummy_hash()
+
+
 @functools.lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A hash to verify against for unknown usernames, so they take as long as known ones."""

@@ -4,6 +4,7 @@ the settings in force, the audit check)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, List, Tuple
 
 from sanic import response
@@ -129,6 +130,9 @@ async def save_opening_hours(console: Console, request: Request, ctx: Context) -
 
 @routes.route("/console/admin/audit", Access(SIGNED_IN, (Permission.VERIFY_AUDIT,)))
 async def verify_audit(console: Console, request: Request, ctx: Context) -> HTTPResponse:
-    result = await asyncio.to_thread(audit.verify, console.url)
-    await console.record(ctx, "audit.verify", "audit_log", ok=result.ok)
+    head = request.args.get("head", "").strip().lower()
+    if head and not re.fullmatch(r"[0-9a-f]{64}", head):
+        return response.text("A head is 64 hexadecimal characters, as the last check printed it.", status=400)
+    result = await asyncio.to_thread(audit.verify, console.url, head or None)
+    await console.record(ctx, "audit.verify", "audit_log", ok=result.ok, with_head=bool(head))
     return await admin_page(console, ctx, audit_result=result)

@@ -30,7 +30,7 @@ from bot.handoff import queue as handoff_queue
 from bot.handoff.notices import sweep
 from bot.opening_hours import current_schedules
 from bot.retention import policy_of, purge, remove_left_behind
-from console import admin_pages, conversation_pages, queue_pages, sign_in_pages
+from console import accounts, admin_pages, conversation_pages, queue_pages, sign_in_pages
 from console.live import QueueWatcher
 from console.permissions import load_rules
 from console.sessions import SessionLimits
@@ -77,6 +77,7 @@ def build_app(settings: Settings) -> Sanic:
         workers = 1 if settings.database_url.startswith("sqlite") else 32
         loop.set_default_executor(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="console-db"))
         await asyncio.to_thread(handoff_queue.waiting, settings.database_url)  # migrate before serving
+        await asyncio.to_thread(accounts.prepare)  # every sign-in takes as long from the first
         app_.add_task(console.watcher.run())
         app_.add_task(_keep_queue(console))
         app_.add_task(_keep_retention(console))

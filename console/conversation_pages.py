@@ -122,10 +122,12 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
     loop = asyncio.get_running_loop()
     deadline, last_sent = loop.time() + SSE_SECONDS, loop.time()
     # replies whose delivery may still change (sending, sent -> delivered or failed), and their state
-    watched: Dict[int, Tuple[str, Optional[str]]] = {}
+    watched: Dict[int, Tuple[Optional[str], Optional[str]]] = {}
     if after_out:
+        # The page shows the replies as they were when it was made; a delivery may have changed
+        # since. Their state now is sent first (compared against "unknown"), then every change.
         recent = await asyncio.to_thread(_transcript, console, ctx.item, 0, max(0, after_out - 50))
-        watched = {e["out"]: (e["status"], e["error"]) for e in recent if e["out"] and e["status"] in UNSETTLED}
+        watched = {e["out"]: (None, None) for e in recent if e["out"]}
     await stream.send("retry: 1000\n\n")
     checked = loop.time()
     while loop.time() < deadline:

@@ -91,10 +91,20 @@ async def take_next(console: Console, request: Request, ctx: Context) -> HTTPRes
     return response.redirect(f"/console/conversations/{taken}", status=303)
 
 
+def _offered_to_me(console: Console, ctx: Context) -> bool:
+    """Whether the queue offers this conversation to me now (language routing), as the list does;
+    a supervisor may reach any."""
+    if console.guard.may(ctx.counselor, Permission.VIEW_ANY_CONVERSATION):
+        return True
+    return handoff_queue.visible_to(ctx.item, ctx.me.languages, console.settings.routing_grace_s)
+
+
 @routes.route("/console/conversations/<escalation_id>/preview", Access(SIGNED_IN, (Permission.VIEW_QUEUE,), True))
 async def preview(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
     if ctx.item.status != handoff_queue.QUEUED and not console.guard.may(ctx.counselor, Permission.VIEW_ANY_CONVERSATION):
         return response.text("This conversation is no longer waiting.", status=403)
+    if not _offered_to_me(console, ctx):
+        return response.text("This conversation is offered first to counselors who speak its language.", status=403)
     summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, console.sealer, ctx.item.id)
     await console.record(ctx, "conversation.preview", f"escalation:{ctx.item.id}")
     return console.page("preview.html", ctx, item=item_view(ctx.item), summary=summary)
@@ -102,6 +112,8 @@ async def preview(console: Console, request: Request, ctx: Context, escalation_i
 
 @routes.route("/console/conversations/<escalation_id>/claim", Access(SIGNED_IN, (Permission.CLAIM,), True), methods=("POST",))
 async def claim(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    if not _offered_to_me(console, ctx):  # by its number, past the list: the routing still holds
+        return response.redirect("/console/queue?notice=routed", status=303)
     if not await asyncio.to_thread(handoff_queue.claim, console.url, ctx.item.id, ctx.me.id):
         return response.redirect("/console/queue?notice=taken", status=303)
     await console.record(ctx, "conversation.claim", f"escalation:{ctx.item.id}")

@@ -40,6 +40,8 @@
     } catch (e) { /* leaving anyway */ }
     try { if (source) source.close(); } catch (e) { /* leaving anyway */ }
     try { sessionStorage.clear(); } catch (e) { /* leaving anyway */ }
+    // Embedded on another site: the whole page must go, not only this frame (embed.js does it).
+    try { if (window.parent !== window) window.parent.postMessage({ type: "hotline:quick-exit", url: config.quickExitUrl }, "*"); } catch (e) { /* leaving anyway */ }
     document.title = "";
     document.body.textContent = "";
     location.replace(config.quickExitUrl);
@@ -200,6 +202,7 @@
     document.getElementById("end-chat").addEventListener("click", endChat);
     connect();
     input.focus();
+    document.body.dataset.ready = "true";  // configuration loaded (until then Quick exit goes to about:blank)
   }
 
   start();

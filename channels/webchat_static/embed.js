@@ -10,4 +10,13 @@
   frame.setAttribute("referrerpolicy", "no-referrer");
   frame.style.cssText = "width:100%;max-width:420px;height:560px;border:1px solid #ccc;border-radius:8px";
   script.parentNode.insertBefore(frame, script);
+  // Quick exit inside the chat leaves the host page too (only the chat's own frame may ask).
+  window.addEventListener("message", (event) => {
+    if (event.origin !== origin || event.source !== frame.contentWindow) return;
+    if (!event.data || event.data.type !== "hotline:quick-exit") return;
+    const target = String(event.data.url || "");
+    frame.remove();
+    document.title = "";
+    window.location.replace(/^(https?:|about:blank)/.test(target) ? target : "about:blank");
+  });
 })();

@@ -143,6 +143,21 @@ def test_a_retried_message_sid_is_processed_once(line: Line) -> None:
     assert line.rows("SELECT count(*) FROM inbound_messages WHERE provider_sid = :s", s=sid) == [(1,)]
 
 
+def test_a_replayed_message_is_refused_after_the_person_erased_their_data(line: Line) -> None:
+    sender, first = new_number(), new_sid("SM")
+    line.text(sender, "hello", sid=first)
+    so_far = len(line.all_replies(sender, FIRST_TURN_SMS))
+    line.text(sender, "delete my data")
+    so_far = len(line.all_replies(sender, so_far + 1))
+    line.text(sender, "yes")
+    replies = line.all_replies(sender, so_far + 1)
+    assert "delet" in replies[-1].lower()
+    assert line.text(sender, "hello", sid=first)[0] == 200  # an old message replayed: answered, as Twilio expects...
+    line.settle()
+    assert len(line.replies_to(sender)) == len(replies)  # ...but it runs nothing and nobody is written to again
+    assert line.rows("SELECT count(*) FROM inbound_messages WHERE provider_sid = :s", s=first) == [(0,)]
+
+
 def test_the_number_sets_language_and_jurisdiction_for_an_emergency(line: Line) -> None:
     sender = new_number()
     line.text(sender, "nos encerraron en la bodega y el patron tiene una pistola", to=US_ES)

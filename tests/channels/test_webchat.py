@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -24,10 +25,14 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
     workdir = tmp_path_factory.mktemp("webchat")
-    environment = {"HOTLINE_QUICK_EXIT_URL": "about:blank#left", "HOTLINE_CLIENT_ADDRESS_HEADER": "X-Real-IP"}
+    environment = {"HOTLINE_QUICK_EXIT_URL": "about:blank#left", "HOTLINE_CLIENT_ADDRESS_HEADER": "X-Real-IP",
+                   "HOTLINE_WEBCHAT_FRAME_ANCESTORS": "'self' http://127.0.0.1:*"}  # a help line's own site embeds it
     production = PROJECT_ROOT / "credentials.production.yml"  # as a help line runs it: no REST channel
     with hotline_servers(workdir, MODEL, environment, credentials=production) as running:
         yield running
+    stored = b"".join(path.read_bytes() for path in workdir.glob("hotline.db*"))  # as a copy of var/ would show it
+    for written in (b"he has a knife", b"signs of trafficking", b"hello again"):
+        assert written not in stored, written
 
 
 @pytest.fixture()
@@ -190,6 +195,7 @@ def test_a_dropped_stream_resumes_from_the_last_event_without_loss_or_repeats(se
     assert resumed[1][1]["from"] == "bot" and "Common signs" in resumed[1][1]["text"]
     seen = [event_id for event_id, _ in first + resumed]
     assert len(seen) == len(set(seen))
+    assert not any(re.fullmatch(r"[\d:]+", event_id) for event_id in seen)  # opaque: no row numbers
 
 
 def test_a_message_sent_while_the_action_server_is_down_is_answered_once_it_is_back(servers) -> None:
@@ -203,8 +209,8 @@ def test_a_message_sent_while_the_action_server_is_down_is_answered_once_it_is_b
     servers.kill_actions()
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 202
-            inbound = json.loads(response.read())["id"]
+            assert response.status == 202 and "id" not in json.loads(response.read())  # no row ids out
+        [(inbound,)] = servers.rows("SELECT max(id) FROM inbound_messages")
         time.sleep(3)
         assert servers.rows("SELECT processed_at FROM inbound_messages WHERE id = :i", i=inbound) == [(None,)]
         assert servers.rows("SELECT count(*) FROM outbound_messages WHERE inbound_id = :i", i=inbound) == [(0,)]
@@ -351,3 +357,33 @@ def test_end_chat_clears_the_page_and_starts_a_new_conversation(page, servers) -
     assert stream_token(servers, before)[0] == 410  # the old id opens nothing any more
     say(page, "hello again")
     expect(page.locator("li.msg.person")).to_have_count(1, timeout=30_000)
+
+
+def test_quick_exit_in_the_chat_embedded_on_another_site_leaves_the_whole_page(browser, servers, tmp_path) -> None:
+    import http.server
+    import threading
+
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><title>An NGO's page</title><h1>Our services</h1>"
+        f'<script src="{servers.url}/chat/embed.js" async></script>', encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{host.server_address[1]}/")  # another origin than the chat's
+        chat = page.frame_locator("iframe")
+        expect(chat.locator("body[data-ready=true]")).to_have_count(1, timeout=30_000)  # the chat has its settings
+        chat.locator("#quick-exit").click()
+        page.wait_for_url("about:blank#left", timeout=10_000)  # the host page left too, not just the frame
+    finally:
+        context.close()
+        host.shutdown()

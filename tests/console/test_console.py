@@ -464,3 +464,30 @@ def test_guessing_passwords_is_slowed_before_hashing_and_never_locks_the_owner_o
     assert owner.post("/console/login", {"username": "owen", "password": PASSWORD}, csrf=False).status_code == 303
     log = (line["workdir"] / "console.log").read_text(encoding="utf-8", errors="replace")
     assert "203.0.113.66" not in log  # the address is never logged
+
+
+def test_a_conversation_cannot_be_taken_by_its_number_before_the_language_routing_offers_it(line: Dict) -> None:
+    english_only = signed_in(line, "pat", languages="en")
+    url, sealer = line["url"], line["sealer"]
+    inbound = inbox.record_inbound(url, sealer, f"SM{time.time_ns()}", "web", "7" * 32, "web", "necesito ayuda")
+    spanish = escalate(url, sealer, inbound.conversation_key, reason="requested", language="es", jurisdiction="US",
+                       summary=HandoffSummary(), requested=True, channel="web").id
+    assert english_only.get(f"/console/conversations/{spanish}/preview").status_code == 403
+    taken = english_only.post(f"/console/conversations/{spanish}/claim")
+    assert taken.headers["Location"] == "/console/queue?notice=routed"
+    assert handoff_queue.get(url, spanish).status == "queued"
+    speaker = signed_in(line, "quin", languages="es")
+    assert speaker.post(f"/console/conversations/{spanish}/claim").headers["Location"] == f"/console/conversations/{spanish}"
+
+
+def test_the_audit_check_in_the_console_takes_a_head_kept_elsewhere(tmp_path: Path) -> None:
+    key = new_master_key()
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"  # a console of its own: the others' chain was tampered with
+    with console_server(tmp_path, {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": key}) as base:
+        own = {"base": base, "url": url, "sealer": Sealer(base64.urlsafe_b64decode(key))}
+        admin = signed_in(own, "rita", role="admin")
+        first = admin.get("/console/admin/audit").text
+        head = re.search(r'id="audit-head">([0-9a-f]{64})<', first).group(1)
+        assert "Intact" in admin.get(f"/console/admin/audit?head={head}").text
+        assert "Broken" in admin.get(f"/console/admin/audit?head={'0' * 64}").text  # as if the newest entries went
+        assert admin.get("/console/admin/audit?head=not-a-head").status_code == 400
