@@ -5,10 +5,11 @@ redacted from every log record of the process, Rasa's own DEBUG logs included.
 structlog output, Sanic's) is redacted when it is made, before any handler sees it; a traceback is
 formatted and redacted then too. Redacted are:
 
-* the texts the line is handling now: :func:`protect` is called with every message and address as
-  it is received or loaded (``bot.inbox``); the whole text and each of its words of four letters
-  or more (so that a quote from it, such as indicator evidence, is caught too) are recognised as
-  written, as JSON escapes them and as Python's ``repr`` does, for an hour;
+* every word (of four letters or more) of the texts the line is handling now: :func:`protect` is
+  called with every message and address as it is received or loaded (``bot.inbox``), and its
+  words are remembered for an hour. A record's words are looked up one by one (after undoing the
+  escapes JSON and Python's ``repr`` write), so a whole message, a quote from it (indicator
+  evidence) or a web chat id are caught alike, at the cost of a set lookup per word;
 * anything shaped like a phone number or an e-mail address, whoever logs it.
 
 Every server calls :func:`install` when it starts (the channels, the tracker store, the action
@@ -17,7 +18,6 @@ server, the console, the command line).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -27,66 +27,39 @@ from typing import Any, Dict
 
 REDACTED = "[redacted]"
 REMEMBER_SECONDS = 3600.0
-MAX_PROTECTED = 20_000
-MIN_LENGTH = 3  # shorter texts ("ok", "si") say nothing and would redact everything
-MIN_WORD = 4  # words of a message redacted on their own
+MAX_PROTECTED = 50_000
+MIN_WORD = 4  # shorter words ("ok", "si", "he") say nothing alone and are everywhere
 
+WORD = re.compile(rf"\w{{{MIN_WORD},}}")
+ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
 PHONE = re.compile(r"(?<![\w/.:-])\+?\d[\d ().-]{6,}\d(?![\w/])")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
-_protected: Dict[str, float] = {}  # whole texts, in each of their forms
-_words: Dict[str, float] = {}  # their words, matched as whole words in any case
+_words: Dict[str, float] = {}  # lower-cased word -> until when it is redacted
 _lock = threading.Lock()
-_pattern: "re.Pattern[str] | None" = None
-_word_pattern: "re.Pattern[str] | None" = None
 _installed = False
 
 
-def _forms(text: str) -> set:
-    return {text, json.dumps(text)[1:-1], repr(text)[1:-1]}
-
-
-def _remember(store: Dict[str, float], forms: set, until: float, now: float) -> None:
-    for form in forms:
-        store.pop(form, None)
-        store[form] = until  # most recent last
-    for form in [form for form, expiry in store.items() if expiry < now]:
-        del store[form]
-    while len(store) > MAX_PROTECTED:
-        store.pop(next(iter(store)))
-
-
 def protect(*texts: str) -> None:
-    """Redact these texts, and each of their words, from every log record for the next hour."""
-    global _pattern, _word_pattern
+    """Redact every word of these texts from every log record for the next hour."""
     now = time.monotonic()
     with _lock:
         for text in texts:
-            text = (text or "").strip()
-            if len(text) >= MIN_LENGTH:
-                _remember(_protected, _forms(text), now + REMEMBER_SECONDS, now)
-                words = {form for word in re.findall(rf"\w{{{MIN_WORD},}}", text) for form in _forms(word)}
-                _remember(_words, {word.lower() for word in words}, now + REMEMBER_SECONDS, now)
-        _pattern = _word_pattern = None  # rebuilt on next use
+            for word in WORD.findall(text or ""):
+                _words.pop(word.lower(), None)
+                _words[word.lower()] = now + REMEMBER_SECONDS  # most recent last
+        while _words and (len(_words) > MAX_PROTECTED or next(iter(_words.values())) < now):
+            _words.pop(next(iter(_words)))
 
 
-def _current_patterns() -> "tuple[re.Pattern[str] | None, re.Pattern[str] | None]":
-    global _pattern, _word_pattern
-    with _lock:
-        if _pattern is None and _protected:
-            longest_first = sorted(_protected, key=len, reverse=True)
-            _pattern = re.compile("|".join(re.escape(form) for form in longest_first))
-        if _word_pattern is None and _words:
-            longest_first = sorted(_words, key=len, reverse=True)
-            _word_pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in longest_first) + r")(?!\w)", re.IGNORECASE)
-        return _pattern, _word_pattern
+def _unescape(message: str) -> str:
+    return ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), message)
 
 
 def redact(message: str) -> str:
-    for pattern in _current_patterns():
-        if pattern is not None:
-            message = pattern.sub(REDACTED, message)
-    return EMAIL.sub(REDACTED, PHONE.sub(REDACTED, message))
+    text = _unescape(message) if "\\" in message else message
+    text = WORD.sub(lambda m: REDACTED if m.group(0).lower() in _words else m.group(0), text)
+    return EMAIL.sub(REDACTED, PHONE.sub(REDACTED, text))
 
 
 def install() -> None:
