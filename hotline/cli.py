@@ -180,6 +180,19 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reports_errors
+def _catalogs_status(args: argparse.Namespace) -> int:
+    from bot.catalog import Catalogs
+
+    settings = args.settings()
+    catalogs = Catalogs.load(settings.translations_dir, settings.languages, settings.default_language)
+    print("language  reviewed  draft  missing")
+    for counts in catalogs.review_counts():
+        print(f"{counts.language:<8}  {counts.reviewed:>8}  {counts.draft:>5}  {counts.missing:>7}")
+    print("draft: not yet read by a native speaker; missing: answered from the default language")
+    return 0
+
+
 def _action_token(args: argparse.Namespace) -> int:
     print(args.settings().action_token())
     return 0
@@ -365,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
     secrets_actions.add_parser(
         "action-token", help="print the action server's shared secret (HOTLINE_ACTION_TOKEN for the Rasa server)"
     ).set_defaults(run=_action_token)
+
+    catalogs = commands.add_parser("catalogs", help="the response catalogs (translations/<lang>.yml)")
+    catalogs_actions = catalogs.add_subparsers(dest="action", required=True)
+    catalogs_actions.add_parser(
+        "status", help="per language: entries reviewed by a native speaker, in draft, and missing"
+    ).set_defaults(run=_catalogs_status)
 
     keys = commands.add_parser("keys", help="the master key file")
     keys_actions = keys.add_subparsers(dest="action", required=True)

@@ -74,12 +74,40 @@ def test_every_response_fits_two_sms_segments_wherever_the_person_is(language: s
 
 
 def test_a_missing_catalog_entry_falls_back_to_the_default_language(tmp_path: Path) -> None:
-    (tmp_path / "en.yml").write_text('utter_x: "Hello {place}"\nutter_y: "Only English"\n', encoding="utf-8")
-    (tmp_path / "es.yml").write_text('utter_x: "Hola {place}"\n', encoding="utf-8")
+    (tmp_path / "en.yml").write_text('utter_x: {review_status: reviewed, text: "Hello {place}"}\n'
+                                     'utter_y: {review_status: reviewed, text: "Only English"}\n', encoding="utf-8")
+    (tmp_path / "es.yml").write_text('utter_x: {review_status: draft, text: "Hola {place}"}\n', encoding="utf-8")
     catalogs = Catalogs.load(tmp_path, LANGUAGES, "en")
     assert catalogs.render("es", "utter_x", {"place": "España"}) == "Hola España"
     assert catalogs.render("es", "utter_y", {}) == "Only English"
     assert catalogs.render("es", "utter_nothing", {}) is None
+    assert [(c.language, c.reviewed, c.draft, c.missing) for c in catalogs.review_counts()] == [("en", 2, 0, 0), ("es", 0, 1, 1)]
+
+
+@pytest.mark.parametrize("entry, complaint", [
+    ('"Hello"', "review_status: draft|reviewed"),
+    ('{text: "Hello"}', "review_status None"),
+    ('{review_status: approved, text: "Hello"}', "review_status 'approved'"),
+    ('{review_status: draft, text: "Hello", note: "x"}', "unknown fields"),
+    ('{review_status: draft, text: "Hello {name}"}', "unknown placeholders"),
+])
+def test_an_entry_without_its_review_status_or_with_unknown_parts_is_refused(tmp_path: Path, entry: str, complaint: str) -> None:
+    from bot.errors import CatalogError
+
+    (tmp_path / "en.yml").write_text(f"utter_x: {entry}\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as refused:
+        Catalogs.load(tmp_path, ["en"], "en")
+    assert "utter_x" in str(refused.value) and complaint in str(refused.value)
+
+
+def test_catalogs_status_prints_what_still_needs_a_native_reader(capsys: pytest.CaptureFixture) -> None:
+    from bot.config import settings_from
+    from hotline.cli import main
+
+    assert main(["catalogs", "status"], settings_from({})) == 0
+    out = capsys.readouterr().out
+    for counts in CATALOGS.review_counts():
+        assert f"{counts.language:<8}  {counts.reviewed:>8}  {counts.draft:>5}  {counts.missing:>7}" in out
 
 
 # What each action sends in a first turn (after the first-contact notice, where it sends one).
