@@ -26,13 +26,14 @@ from typing import Dict, Mapping
 
 import sqlalchemy as sa
 
+from bot.storage import TRACKER_EVENTS_TABLE
 from bot.storage.db import checkpoint, engine_for, sessions
 
 logger = logging.getLogger(__name__)
 
 # Table -> the column that holds the conversation key.
 ERASED_BY_CONVERSATION_KEY: Mapping[str, str] = {
-    "events": "sender_id",  # Rasa's SQLTrackerStore, on the same database
+    TRACKER_EVENTS_TABLE: "sender_id",  # Rasa's SQLTrackerStore, on the same database
     "escalations": "conversation_id",
     "inbound_messages": "conversation_key",
     "outbound_messages": "conversation_key",

@@ -27,11 +27,11 @@ from cryptography.fernet import InvalidToken
 
 from bot.crypto import RELOAD_SECONDS, KeyRing, Sealer, write_key_file
 from bot.errors import ConfigError
+from bot.storage import TRACKER_EVENTS_TABLE
 from bot.storage.db import checkpoint, engine_for, sessions
 
 logger = logging.getLogger(__name__)
 
-EVENTS_TABLE = "events"  # Rasa's tracker store: its sealed column is ``data``
 BATCH = 500
 MAX_PASSES = 20
 
@@ -51,7 +51,7 @@ def sealed_columns(url: str) -> List[Tuple[str, str, str]]:
         key = (inspector.get_pk_constraint(table).get("constrained_columns") or [None])[0]
         for column in inspector.get_columns(table):
             name = column["name"]
-            if name.endswith("_sealed") or (table == EVENTS_TABLE and name == "data"):
+            if name.endswith("_sealed") or (table == TRACKER_EVENTS_TABLE and name == "data"):
                 found.append((table, key, name))
     return found
 

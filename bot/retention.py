@@ -20,12 +20,12 @@ import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.erasure import erase_conversation
+from bot.storage import TRACKER_EVENTS_TABLE
 from bot.storage.db import checkpoint, engine_for, sessions
 from bot.storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
-EVENTS_TABLE = "events"  # Rasa's tracker store
 OPEN_STATUSES = ("queued", "with_counselor")
 FINAL_DELIVERY = ("sent", "delivered", "undelivered", "failed", "suppressed")
 # A reply confirming an erasure is stored after the conversation's address is gone; once it has
@@ -57,7 +57,7 @@ def last_activity(url: str) -> Dict[str, datetime]:
     metadata = sa.MetaData()
     present = set(sa.inspect(engine).get_table_names())
     wanted = ["inbound_messages", "outbound_messages", "escalations", "channel_addresses"]
-    metadata.reflect(bind=engine, only=[name for name in (*wanted, EVENTS_TABLE) if name in present])
+    metadata.reflect(bind=engine, only=[name for name in (*wanted, TRACKER_EVENTS_TABLE) if name in present])
     tables = metadata.tables
     latest: Dict[str, datetime] = {}
 
@@ -75,8 +75,8 @@ def last_activity(url: str) -> Dict[str, datetime]:
         for query in queries:
             for key, moment in connection.execute(query.group_by(query.selected_columns[0])):
                 seen(key, moment)
-        if EVENTS_TABLE in tables:
-            events = tables[EVENTS_TABLE]
+        if TRACKER_EVENTS_TABLE in tables:
+            events = tables[TRACKER_EVENTS_TABLE]
             for key, stamp in connection.execute(
                 sa.select(events.c.sender_id, sa.func.max(events.c.timestamp)).group_by(events.c.sender_id)
             ):

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 
 from bot.crypto import Sealer
 from bot.handoff.escalation import flags_of
+from bot.handoff.queue import wrapup_categories
+from bot.storage import TRACKER_EVENTS_TABLE
 from bot.storage.db import checkpoint, engine_for, sessions
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
-EVENTS_TABLE = "events"  # Rasa's tracker store
 
 
 def seal_legacy_rows(url: str, sealer: Sealer) -> Dict[str, int]:
@@ -29,8 +30,8 @@ def seal_legacy_rows(url: str, sealer: Sealer) -> Dict[str, int]:
     sessions(url)  # the schema is up to date
     engine = engine_for(url)
     sealed = {"escalations": _seal_escalations(engine, sealer)}
-    if sa.inspect(engine).has_table(EVENTS_TABLE):
-        sealed[EVENTS_TABLE] = _seal_events(engine, sealer)
+    if sa.inspect(engine).has_table(TRACKER_EVENTS_TABLE):
+        sealed[TRACKER_EVENTS_TABLE] = _seal_events(engine, sealer)
     if any(sealed.values()):
         checkpoint(url)  # the clear copies leave SQLite's write-ahead log too
         logger.info("Sealed rows stored in clear by an earlier version: %s.", sealed)
@@ -54,7 +55,7 @@ def _seal_escalations(engine: sa.engine.Engine, sealer: Sealer) -> int:
             if row.wrapup is not None and row.wrapup_sealed is None:
                 wrapup = row.wrapup
                 values.update(
-                    wrapup={key: wrapup[key] for key in ("outcome", "follow_up") if key in wrapup},
+                    wrapup=wrapup_categories(wrapup),
                     wrapup_sealed=sealer.seal(json.dumps(wrapup)),
                 )
             connection.execute(sa.update(table).where(table.c.id == row.id).values(**values))
@@ -63,7 +64,7 @@ def _seal_escalations(engine: sa.engine.Engine, sealer: Sealer) -> int:
 
 
 def _seal_events(engine: sa.engine.Engine, sealer: Sealer) -> int:
-    table = sa.Table(EVENTS_TABLE, sa.MetaData(), autoload_with=engine)
+    table = sa.Table(TRACKER_EVENTS_TABLE, sa.MetaData(), autoload_with=engine)
     count = 0
     while True:
         with engine.begin() as connection:

@@ -215,9 +215,10 @@ class WebChatInput(LazySettings, InputChannel):
         payload = self._json_body(request)
         if isinstance(payload, HTTPResponse):
             return payload
-        if not self._tokens.allows(self._client(request)):
+        client = self._client(request)
+        if not self._tokens.allows(client):
             return error(429, TOO_FAST, "Too many requests. Please wait a moment.")
-        self._tokens.count(self._client(request))
+        self._tokens.count(client)
         key = self.sealer.conversation_key("web", payload["conversation_id"])
         gone = await self._gone(key)
         if gone is not None:
@@ -249,14 +250,14 @@ class WebChatInput(LazySettings, InputChannel):
         if len(text) > MAX_TEXT_CHARS:
             return error(413, "too_long", f"Messages can be at most {MAX_TEXT_CHARS} characters.")
         key = self.sealer.conversation_key("web", conversation_id)
-        gone = await self._gone(key)
-        if gone is not None:
-            return gone
-        refused = self._limits.message(self._client(request), key)
+        refused = self._limits.message(self._client(request), key)  # in memory, before any database work
         if refused == TOO_FAST:
             return error(429, TOO_FAST, "You are sending messages very fast. Please wait a moment.")
         if refused == LINE_BUSY:
             return error(503, LINE_BUSY, "The line is very busy. If you are in danger, call your local emergency number now.")
+        gone = await self._gone(key)
+        if gone is not None:
+            return gone
         provider_sid = "web-" + hashlib.sha256(f"{key}|{client_id}".encode()).hexdigest()[:40]
         inbound = await asyncio.to_thread(inbox.record_inbound, self.settings.database_url, self.sealer, provider_sid, "web", conversation_id, "web", text)
         if inbound is None:

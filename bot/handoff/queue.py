@@ -339,6 +339,11 @@ def return_to_bot(url: str, escalation_id: int, now: Optional[datetime] = None) 
     return _move(url, escalation_id, OPEN_STATUSES, status=RETURNED, closed_at=now or utcnow(), closed_reason="returned")
 
 
+def wrapup_categories(wrapup: Dict[str, Any]) -> Dict[str, Any]:
+    """What of a wrap-up may be stored in clear (for reports): the outcome and the follow-up."""
+    return {key: wrapup[key] for key in ("outcome", "follow_up") if key in wrapup}
+
+
 def close(
     url: str,
     sealer: Sealer,
@@ -350,7 +355,7 @@ def close(
     """Close with the wrap-up (outcome, referral, follow-up); the line never writes first afterwards.
 
     The wrap-up is stored sealed; in clear only its outcome and follow-up (for reports)."""
-    categories = {key: wrapup[key] for key in ("outcome", "follow_up") if key in wrapup}
+    categories = wrapup_categories(wrapup)
     return _move(
         url, escalation_id, OPEN_STATUSES, status=CLOSED, closed_at=now or utcnow(), closed_reason=reason,
         wrapup=categories, wrapup_sealed=sealer.seal(json.dumps(wrapup)),

@@ -6,3 +6,5 @@
 
 # Slot whose being set asks the tracker store to erase the conversation (see tracker_store).
 ERASURE_SLOT = "conversation_erased"
+# The table Rasa's SQL tracker store keeps its events in, on the project's database.
+TRACKER_EVENTS_TABLE = "events"
