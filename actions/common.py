@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.catalog import Catalogs
 from bot.config import LazySettings, Settings
 from bot.crypto import Sealer
 from bot.handoff.escalation import HandoffSummary
@@ -32,9 +33,15 @@ def knowledge_for(knowledge_dir: Path, languages: Tuple[str, ...]) -> KnowledgeB
     return KnowledgeBase.load(knowledge_dir, languages)
 
 
+@functools.lru_cache(maxsize=4)
+def catalogs_for(translations_dir: Path, languages: Tuple[str, ...], default_language: str) -> Catalogs:
+    """The response catalogs, loaded once per process on first use (for texts an action composes)."""
+    return Catalogs.load(translations_dir, languages, default_language)
+
+
 class Configured(LazySettings):
     """Gives an action its settings (passed in by tests, else from the environment), the sealer
-    for what it stores, and the knowledge base."""
+    for what it stores, the knowledge base and the catalogs."""
 
     @property
     def sealer(self) -> Sealer:
@@ -43,6 +50,10 @@ class Configured(LazySettings):
     @property
     def knowledge(self) -> KnowledgeBase:
         return knowledge_for(self.settings.knowledge_dir, self.settings.languages)
+
+    @property
+    def catalogs(self) -> Catalogs:
+        return catalogs_for(self.settings.translations_dir, self.settings.languages, self.settings.default_language)
 
 
 def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:

@@ -20,7 +20,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Configured, latest_intent, latest_user_metadata
 from bot.handoff import queue as handoff_queue
-from bot.language import Detection, conversation_language, requested_language, written_language
+from bot.language import Detection, conversation_language, written_language
+from bot.language_menu import MENU_OPEN, MENU_SLOT, is_bare_number, picked_language
+from bot.language_names import requested_language
 from bot.safety import mentions_child
 
 MISUNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
@@ -66,6 +68,11 @@ class ActionTrackContext(Configured, Action):
 
         detection = Detection(message.get("language") or config.default_language, float(message.get("language_confidence") or 0.0))
         asked_for = requested_language(text) if intent == "change_language" else None
+        menu_answer = tracker.get_slot(MENU_SLOT) == MENU_OPEN and is_bare_number(text)
+        if menu_answer:
+            asked_for = picked_language(text, config.languages)
+        elif intent != "change_language":
+            update(MENU_SLOT, None)
         number_language = latest_user_metadata(tracker).get("language")
         default_language = number_language if number_language in config.languages else config.default_language
         language = conversation_language(

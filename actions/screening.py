@@ -17,26 +17,22 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import HotlineAction
 from actions.common import SCREENING_SLOTS, say
-from bot.text import words
-
-SKIP_WORDS = frozenset({"skip", "pass", "next", "saltar", "salta", "paso", "siguiente", "pasar", "otra"})
-SKIP_PHRASES = ("dont know", "don t know", "not sure", "no se", "no estoy segur", "prefiero no")
-END_WORDS = frozenset({"end", "done", "enough", "fin", "basta", "terminar", "termina", "finish", "quit", "salir", "parar"})
-YES_WORDS = frozenset({"yes", "yeah", "yea", "ya", "yep", "y", "si", "sip", "simon", "claro", "aja", "true", "correct"})
-NO_WORDS = frozenset({"no", "nope", "nah", "n", "nel", "never", "nunca", "not", "tampoco"})
+from bot.nlu.keywords import keywords, normalise
 
 
 def interpret_answer(text: str, intent: Optional[str]) -> str:
     """``yes``, ``no``, ``skipped``, ``end`` or ``unclear`` for one reply to a screening question."""
-    tokens = words(text)
+    answers = keywords()
+    tokens = normalise(text).split()
     joined = " ".join(tokens)
-    if tokens and (tokens[0] in END_WORDS or joined in {"stop questions", "no more questions", "ya no", "no mas preguntas"}):
+    first = tokens[0] if tokens else ""
+    if first in answers.end_words or joined in answers.end_phrases:
         return "end"
-    if (tokens and tokens[0] in SKIP_WORDS) or any(joined.startswith(phrase) for phrase in SKIP_PHRASES):
+    if first in answers.skip_words or any(joined.startswith(phrase) for phrase in answers.skip_phrases):
         return "skipped"
-    if intent == "affirm" or (tokens and tokens[0] in YES_WORDS):
+    if intent == "affirm" or first in answers.yes_words:
         return "yes"
-    if intent == "deny" or (tokens and tokens[0] in NO_WORDS):
+    if intent == "deny" or first in answers.no_words:
         return "no"
     return "unclear"
 

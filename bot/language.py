@@ -26,20 +26,6 @@ SCRIPT_RULES: Tuple[Tuple[int, int, str], ...] = (
     (0x1200, 0x139F, "am"),  # Ethiopic (Amharic; Tigrinya shares it)
 )
 
-# Names people use when they ask for a language, folded (lowercase, no accents).
-LANGUAGE_NAMES: Dict[str, str] = {
-    "english": "en", "ingles": "en", "inglish": "en", "engl": "en",
-    "spanish": "es", "espanol": "es", "castellano": "es", "espanish": "es", "spanich": "es",
-    "french": "fr", "frances": "fr", "francais": "fr",
-    "portuguese": "pt", "portugues": "pt",
-    "arabic": "ar", "arabe": "ar",
-    "romanian": "ro", "rumano": "ro",
-    "tagalog": "tl", "filipino": "tl",
-    "russian": "ru", "ruso": "ru",
-    "chinese": "zh", "chino": "zh", "mandarin": "zh",
-    "vietnamese": "vi", "vietnamita": "vi",
-}
-
 MARKERS_FILE = Path(__file__).resolve().parent / "language_markers.yml"
 LANGUAGES_FILE = Path(__file__).resolve().parent / "languages.yml"
 MARKER_MAX_WORDS = 3
@@ -176,14 +162,6 @@ class LanguageIdentifier:
             if language == rule.instead_of and rule.applies(text):
                 return Detection(rule.language, confidence)
         return Detection(language, confidence)
-
-
-def requested_language(text: str) -> Optional[str]:
-    """The language a message names (``"en español por favor"`` -> ``"es"``), if any."""
-    for word in words(text):
-        if word in LANGUAGE_NAMES:
-            return LANGUAGE_NAMES[word]
-    return None
 
 
 def written_language(

@@ -30,5 +30,8 @@ def mentions_child(text: str) -> bool:
 
 
 def is_help_keyword(text: str) -> bool:
-    """True when the whole message is a help keyword such as HELP or AYUDA."""
-    return bool(_HELP_KEYWORD.match(fold(text).strip()))
+    """True when the whole message is a help keyword such as HELP or AYUDA (in any language of
+    ``bot/nlu/keywords/``)."""
+    from bot.nlu.keywords import keywords, normalise
+
+    return bool(_HELP_KEYWORD.match(fold(text).strip())) or keywords().intents.get(normalise(text)) == "talk_to_human"

@@ -4,9 +4,10 @@
   whatever else is going on: a form, a handoff, a pending confirmation.
 * While a conversation is handed over to a person (slot ``handoff`` set), every other message
   goes to ``action_handoff_turn`` (the bot stays quiet) except a request to erase data.
+* A bare number while the language menu is open picks a language (``action_change_language``).
 * A person writing in a language the bot cannot write (slot ``written_language``) is answered
   by ``action_other_language``: a counselor is asked to help, in the default language.
-* After either of those actions the bot listens.
+* After any of those actions the bot listens.
 
 Its predictions are marked ``is_no_user_prediction`` with full confidence and a priority above
 ``RulePolicy``, so they win over rules, active loops and TED alike.
@@ -25,9 +26,12 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.language_menu import MENU_OPEN, MENU_SLOT, is_bare_number
+
 ACTION_EMERGENCY = "action_emergency"
 ACTION_HANDOFF_TURN = "action_handoff_turn"
 ACTION_OTHER_LANGUAGE = "action_other_language"
+ACTION_CHANGE_LANGUAGE = "action_change_language"
 WRITTEN_LANGUAGE_SLOT = "written_language"
 HANDOFF_SLOT = "handoff"
 DELETE_PENDING_SLOT = "delete_pending"
@@ -47,13 +51,15 @@ def unanswered_user_message(tracker: DialogueStateTracker) -> Optional[UserUtter
 
 def safety_action(tracker: DialogueStateTracker) -> Optional[str]:
     """The action safety and the handoff state demand next, or None to let other policies decide."""
-    if tracker.latest_action_name in (ACTION_EMERGENCY, ACTION_HANDOFF_TURN, ACTION_OTHER_LANGUAGE):
+    if tracker.latest_action_name in (ACTION_EMERGENCY, ACTION_HANDOFF_TURN, ACTION_OTHER_LANGUAGE, ACTION_CHANGE_LANGUAGE):
         return ACTION_LISTEN_NAME
     message = unanswered_user_message(tracker)
     if message is None or tracker.latest_action_name != ACTION_LISTEN_NAME:
         return None
     if message.parse_data.get("danger"):
         return ACTION_EMERGENCY
+    if tracker.get_slot(MENU_SLOT) == MENU_OPEN and is_bare_number(message.text or ""):
+        return ACTION_CHANGE_LANGUAGE
     passes_through = tracker.get_slot(DELETE_PENDING_SLOT) or (message.intent or {}).get("name") in HANDOFF_PASS_THROUGH_INTENTS
     if tracker.get_slot(HANDOFF_SLOT) and not passes_through:
         return ACTION_HANDOFF_TURN

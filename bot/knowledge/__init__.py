@@ -1,8 +1,11 @@
 """The knowledge base: emergency numbers, help lines and rights per jurisdiction, kept as data.
 
-One YAML file per jurisdiction in ``bot/knowledge/data/`` (US, UK, EU baseline, international
-baseline); every entry carries its source and ``last_reviewed`` date so an operator can check and
-correct it without touching code. ``topics.yml`` holds the words that pick a rights topic.
+One YAML file per jurisdiction in ``bot/knowledge/data/``: the facts (numbers, sources,
+``last_reviewed`` dates) with their English texts, so an operator can check and correct them
+without touching code. Every other language's texts of every jurisdiction (and its words for
+places and rights topics) are in one file per language, ``bot/knowledge/languages/<lang>.yml``
+(see :mod:`bot.knowledge.translations`). ``topics.yml`` holds the English words that pick a
+rights topic.
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ TOPICS = (
     "support_services",
 )
 FALLBACK_JURISDICTION = "INTL"
+REQUIRED_TOPICS = ("overview",)
 TOPICS_FILE = Path(__file__).resolve().parent / "topics.yml"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "languages"
+# How many emergency numbers the bot lists when it does not know where the person is.
+MAX_NUMBERS_WHEN_PLACE_UNKNOWN = 3
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class Jurisdiction:
     rights: Mapping[str, RightsEntry]
     # Abbreviations that are places only as written ("US", not "help us").
     country_abbreviations: Tuple[str, ...] = ()
+    # (Baseline only) the jurisdictions whose emergency numbers are listed when the place is unknown.
+    numbers_when_place_unknown: Tuple[str, ...] = ()
 
 
 def _require(data: Mapping, key: str, where: str):
@@ -116,7 +125,7 @@ def _parse_jurisdiction(data: Mapping, where: str, languages: Tuple[str, ...]) -
             detail=_texts(entry, "detail", at, languages),
             source=_source(entry, at),
         )
-    missing = [topic for topic in TOPICS if topic not in rights]
+    missing = [topic for topic in REQUIRED_TOPICS if topic not in rights]
     if missing:
         raise KnowledgeBaseError(f"{where}: no rights entry for topics {missing}")
     hotlines = tuple(
@@ -129,6 +138,7 @@ def _parse_jurisdiction(data: Mapping, where: str, languages: Tuple[str, ...]) -
         for i, item in enumerate(_require(data, "hotlines", where))
     )
     countries = data.get("countries") or {}
+    listed = data.get("emergency_numbers_when_place_unknown") or ()
     return Jurisdiction(
         code=code,
         name=_texts(data, "name", where, languages),
@@ -140,6 +150,7 @@ def _parse_jurisdiction(data: Mapping, where: str, languages: Tuple[str, ...]) -
         emergency_source=_source(emergency, where + ".emergency"),
         hotlines=hotlines,
         rights=rights,
+        numbers_when_place_unknown=tuple(str(code) for code in listed),
     )
 
 
@@ -169,8 +180,14 @@ class KnowledgeBase:
         ]
 
     @classmethod
-    def load(cls, directory: Path, languages: Tuple[str, ...] = ("en", "es")) -> "KnowledgeBase":
-        """Read and validate every ``*.yml`` in ``directory`` (and the topic words)."""
+    def load(
+        cls, directory: Path, languages: Tuple[str, ...] = ("en", "es"), translations_dir: Optional[Path] = None
+    ) -> "KnowledgeBase":
+        """Read and validate every ``*.yml`` in ``directory`` with the texts of every language in
+        ``languages`` from ``translations_dir`` (default: ``bot/knowledge/languages``)."""
+        from bot.knowledge.translations import load_translations
+
+        translations = load_translations(translations_dir or TRANSLATIONS_DIR, languages)
         jurisdictions: Dict[str, Jurisdiction] = {}
         files = sorted(Path(directory).glob("*.yml"))
         if not files:
@@ -178,10 +195,17 @@ class KnowledgeBase:
         for path in files:
             with open(path, encoding="utf-8") as handle:
                 data = yaml.safe_load(handle)
+            for translation in translations:
+                translation.apply(data, path.name)
             jurisdiction = _parse_jurisdiction(data, path.name, languages)
             jurisdictions[jurisdiction.code] = jurisdiction
+        for translation in translations:
+            translation.check_all_used(jurisdictions)
         with open(TOPICS_FILE, encoding="utf-8") as handle:
-            topic_words = yaml.safe_load(handle)
+            topic_words: Dict[str, Dict[str, List[str]]] = yaml.safe_load(handle)
+        for translation in translations:
+            for topic, words in translation.topic_words.items():
+                topic_words.setdefault(topic, {})[translation.language] = list(words)
         unknown = set(topic_words) - set(TOPICS)
         if unknown:
             raise KnowledgeBaseError(f"topics.yml names unknown topics {sorted(unknown)}")
@@ -221,17 +245,22 @@ class KnowledgeBase:
         return best
 
     def rights(self, code: Optional[str], topic: str) -> RightsEntry:
-        """The rights entry for a topic, from the jurisdiction or the international baseline."""
+        """The rights entry for a topic: the jurisdiction's, or the international baseline's when
+        the jurisdiction has none for it (nothing is said about a place without a source)."""
         jurisdiction = self.get(code) or self.jurisdictions[FALLBACK_JURISDICTION]
-        return jurisdiction.rights[topic]
+        return jurisdiction.rights.get(topic) or self.jurisdictions[FALLBACK_JURISDICTION].rights[topic]
 
     def emergency_text(self, code: Optional[str], language: str) -> str:
         """How to reach emergency services: the local number, or every known one when unsure."""
         jurisdiction = self.get(code)
         if jurisdiction and jurisdiction.emergency_number:
             return jurisdiction.emergency_text[language]
-        known = [j for j in self.jurisdictions.values() if j.emergency_number]
-        fallback = self.jurisdictions[FALLBACK_JURISDICTION].emergency_text[language]
+        baseline = self.jurisdictions[FALLBACK_JURISDICTION]
+        listed_codes = baseline.numbers_when_place_unknown or tuple(self.jurisdictions)
+        known = [
+            self.jurisdictions[c] for c in listed_codes if c in self.jurisdictions and self.jurisdictions[c].emergency_number
+        ][:MAX_NUMBERS_WHEN_PLACE_UNKNOWN]
+        fallback = baseline.emergency_text[language]
         listed = ", ".join(f"{j.emergency_number} {j.short_name.get(language, j.code)}" for j in known)
         return f"{fallback} ({listed})" if listed else fallback
 

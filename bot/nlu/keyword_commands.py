@@ -1,17 +1,15 @@
-"""Rasa NLU component: whole-message SMS keywords (HELP, AYUDA, MORE, RIGHTS...) win.
+"""Rasa NLU component: whole-message keywords (HELP, AYUDA, RIGHTS, LANGUAGE, a language's name) win.
 
 The bot tells people to reply with single words; when a message is exactly one of those words
 the intent is certain, so this component sets it with confidence 1.0 (also over
-``nlu_fallback``). The keyword list is data: ``bot/nlu/commands.yml``.
+``nlu_fallback``). The words are data, per language: ``bot/nlu/keywords/<lang>.yml``
+(:mod:`bot.nlu.keywords`); a message that is only a language's name asks for that language.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -19,31 +17,21 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.text import fold
-
-COMMANDS_FILE = Path(__file__).resolve().parent / "commands.yml"
-_NOT_WORD = re.compile(r"[^\w ]+", re.UNICODE)
+from bot.language_names import is_only_a_language_name
+from bot.nlu.keywords import Keywords, keywords
 
 
-def load_commands(path: Path = COMMANDS_FILE) -> Dict[str, str]:
-    """Folded keyword -> intent, from the commands file."""
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    return {fold(str(word)).strip(): intent for intent, words in data.items() for word in words}
-
-
-def command_intent(text: str, commands: Dict[str, str]) -> Optional[str]:
-    """The intent of a message that is exactly one keyword, else None."""
-    normalised = " ".join(_NOT_WORD.sub(" ", fold(text)).split())
-    return commands.get(normalised)
+def command_intent(text: str, words: Keywords) -> Optional[str]:
+    """The intent of a message that is exactly one keyword or one language's name, else None."""
+    return words.command_intent(text) or ("change_language" if is_only_a_language_name(text) else None)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class KeywordCommands(GraphComponent):
     """Sets the intent of single-keyword messages with full confidence."""
 
-    def __init__(self, commands: Dict[str, str]) -> None:
-        self._commands = commands
+    def __init__(self, words: Keywords) -> None:
+        self._words = words
 
     @classmethod
     def create(
@@ -53,11 +41,11 @@ class KeywordCommands(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "KeywordCommands":
-        return cls(load_commands())
+        return cls(keywords())
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            intent = command_intent(message.get(TEXT) or "", self._commands)
+            intent = command_intent(message.get(TEXT) or "", self._words)
             if intent:
                 message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
                 message.set("command", intent, add_to_output=True)

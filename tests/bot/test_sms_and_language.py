@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import Detection, LanguageIdentifier, conversation_language, requested_language, written_language
+from bot.language import Detection, LanguageIdentifier, conversation_language, written_language
+from bot.language_names import requested_language
 from bot.safety import is_help_keyword, mentions_child
 from bot.sms import is_gsm7, segment_count, split_for_sms, to_gsm7, turn_segments, turn_text
 from bot.text import fold

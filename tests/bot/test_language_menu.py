@@ -1,0 +1,65 @@
+"""The language menu, the words that open it, and the names that pick a language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.language_menu import menu_replies, picked_language
+from bot.language_names import is_only_a_language_name, requested_language
+from bot.nlu.keyword_commands import command_intent
+from bot.nlu.keywords import keywords, load_keywords
+from bot.sms import segment_count, to_gsm7
+
+LANGUAGES = ("en", "es", "fr", "ar", "th")
+
+
+@pytest.mark.parametrize("text", ["LANGUAGE", "idioma", "1", "🇫🇷", "🇵🇭 🇺🇸", "🌐", "Español", "english!"])
+def test_these_messages_open_the_menu_or_ask_for_a_language(text: str) -> None:
+    assert command_intent(text, keywords()) == "change_language"
+
+
+@pytest.mark.parametrize("text", ["2", "I am 1 of 5 girls here", "hola", "🙂", "language is hard for me"])
+def test_these_do_not(text: str) -> None:
+    assert command_intent(text, keywords()) != "change_language"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("2", "es"), ("5.", "th"), ("٣", "fr"), ("४", "ar"), ("๑", "en"), ("0", None), ("6", None), ("2 please", None)],
+)
+def test_a_bare_number_in_any_script_picks_from_the_menu(text: str, expected: str) -> None:
+    assert picked_language(text, LANGUAGES) == expected
+
+
+def test_the_menu_is_cut_into_replies_that_each_fit_two_sms() -> None:
+    entries = [f"{n} {name}" for n, name in enumerate(
+        ["English", "Español", "Français", "Português", "Română", "Български", "Shqip", "Русский", "Українська",
+         "العربية", "中文", "Tiếng Việt", "Tagalog", "Bahasa Indonesia", "ไทย", "हिन्दी", "नेपाली", "မြန်မာ", "ខ្មែរ"], 1)]
+    replies = menu_replies("Reply with the number of your language:", entries)
+    assert len(replies) > 1
+    assert all(segment_count(to_gsm7(reply)) <= 2 for reply in replies)
+    assert "\n".join(replies).splitlines()[1:] == entries  # every entry once, in order
+
+
+def test_names_are_found_as_words_or_inside_unspaced_scripts() -> None:
+    assert requested_language("en español por favor") == "es"
+    assert requested_language("bahasa indonesia dong") == "id"
+    assert requested_language("I work in Thailand") is None  # a place, not "thai"
+    assert is_only_a_language_name("Español!") and not is_only_a_language_name("hablo español")
+
+
+def test_a_keyword_with_two_meanings_in_two_languages_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "aa.yml").write_text("affirm: [da]\n", encoding="utf-8")
+    (tmp_path / "bb.yml").write_text("deny: [da]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'da' is"):
+        load_keywords(tmp_path)
+
+
+def test_an_answer_word_that_means_yes_in_one_language_and_no_in_another_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "aa.yml").write_text("yes_words: [po]\n", encoding="utf-8")
+    (tmp_path / "bb.yml").write_text("no_words: [po]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="both yes and no"):
+        load_keywords(tmp_path)
