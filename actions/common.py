@@ -71,6 +71,13 @@ def written_language_of(tracker: Tracker, settings: Settings) -> str:
     return tracker.get_slot("written_language") or language_of(tracker, settings)
 
 
+def place_word_languages(tracker: Tracker, settings: Settings) -> Tuple[str, ...]:
+    """Whose words for places to look for in the latest message: the conversation's language, the
+    language the message was written in, and English (place names people type in any language)."""
+    detected = tracker.latest_message.get("language")
+    return tuple(dict.fromkeys(code for code in (language_of(tracker, settings), detected, "en") if code))
+
+
 def jurisdiction_of(tracker: Tracker, settings: Settings) -> Optional[str]:
     return tracker.get_slot("jurisdiction") or settings.default_jurisdiction
 

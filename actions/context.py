@@ -18,7 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Configured, latest_intent, latest_user_metadata
+from actions.common import Configured, latest_intent, latest_user_metadata, place_word_languages
 from bot.handoff import queue as handoff_queue
 from bot.language import Detection, conversation_language, written_language
 from bot.language_menu import MENU_OPEN, MENU_SLOT, is_bare_number, picked_language
@@ -52,7 +52,7 @@ class ActionTrackContext(Configured, Action):
         from_channel = latest_user_metadata(tracker).get("jurisdiction")
         if from_channel in self.knowledge.jurisdictions:
             return from_channel
-        named = self.knowledge.jurisdiction_in(text)
+        named = self.knowledge.jurisdiction_in(text, place_word_languages(tracker, self.settings))
         return named or tracker.get_slot("jurisdiction") or self.settings.default_jurisdiction
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import HotlineAction
-from actions.common import Configured, jurisdiction_of, language_of, say
+from actions.common import Configured, jurisdiction_of, language_of, place_word_languages, say
 from bot.knowledge import FALLBACK_JURISDICTION, RightsEntry
 
 
@@ -44,7 +44,7 @@ class ValidateCountryForm(Configured, FormValidationAction):
     def validate_country_reply(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        place = self.knowledge.jurisdiction_in(str(value or "")) or FALLBACK_JURISDICTION
+        place = self.knowledge.jurisdiction_in(str(value or ""), place_word_languages(tracker, self.settings)) or FALLBACK_JURISDICTION
         return {"country_reply": "given", "jurisdiction": place}
 
 

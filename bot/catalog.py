@@ -31,7 +31,6 @@ PLACEHOLDERS: Mapping[str, str] = {
     "text": "a knowledge-base text (rights answer)",
     "source": "a knowledge-base citation",
     "reviewed": "a knowledge-base last_reviewed date",
-    "languages": "the languages the help line writes in",
     "position": "place in the queue",
     "wait": "estimated wait in whole minutes (bot.handoff.queue)",
 }

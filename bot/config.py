@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
 from bot.errors import ConfigError
+from bot.knowledge import jurisdiction_codes
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.crypto import KeyRing, Sealer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-JURISDICTIONS = ("US", "UK", "EU", "INTL")
 
 
 @dataclass(frozen=True)
@@ -132,13 +132,26 @@ def _sealer(raw: Optional[str], key_file: Optional[Path]) -> "Sealer":
     return Sealer(ring, source=None if (raw or "").strip() else key_file)
 
 
+def shipped_languages(translations_dir: Path) -> Tuple[str, ...]:
+    """Every language with a response catalog, English first, then in ``bot/languages.yml``'s
+    order: what the bot writes in unless ``HOTLINE_LANGUAGES`` says otherwise."""
+    from bot.language import recognised_languages
+
+    present = {path.stem for path in Path(translations_dir).glob("*.yml")}
+    order = ("en", *recognised_languages())
+    return tuple(dict.fromkeys(code for code in order if code in present)) + tuple(sorted(present - set(order)))
+
+
 def settings_from(environ: Mapping[str, str]) -> Settings:
     """Build and check settings from a mapping of environment variables."""
     data_dir = Path(_env(environ, "HOTLINE_DATA_DIR", str(PROJECT_ROOT / "var")))
     database_url = _env(environ, "HOTLINE_DATABASE_URL", f"sqlite:///{data_dir / 'hotline.db'}")
 
+    translations_dir = Path(_env(environ, "HOTLINE_TRANSLATIONS_DIR", str(PROJECT_ROOT / "translations")))
     languages = tuple(
-        code.strip().lower() for code in _env(environ, "HOTLINE_LANGUAGES", "en,es").split(",") if code.strip()
+        code.strip().lower()
+        for code in _env(environ, "HOTLINE_LANGUAGES", ",".join(shipped_languages(translations_dir))).split(",")
+        if code.strip()
     )
     if not languages or any(len(code) != 2 or not code.isalpha() for code in languages):
         raise ConfigError(f"HOTLINE_LANGUAGES must list ISO 639-1 codes like 'en,es', got {languages!r}")
@@ -148,10 +161,11 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
             f"HOTLINE_DEFAULT_LANGUAGE={default_language!r} is not one of HOTLINE_LANGUAGES {languages!r}"
         )
 
+    knowledge_dir = Path(_env(environ, "HOTLINE_KNOWLEDGE_DIR", str(PROJECT_ROOT / "bot" / "knowledge" / "data")))
     jurisdiction = _env(environ, "HOTLINE_DEFAULT_JURISDICTION", "").upper() or None
-    if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+    if jurisdiction is not None and jurisdiction not in jurisdiction_codes(knowledge_dir):
         raise ConfigError(
-            f"HOTLINE_DEFAULT_JURISDICTION must be one of {JURISDICTIONS} or empty, got {jurisdiction!r}"
+            f"HOTLINE_DEFAULT_JURISDICTION must be one of {jurisdiction_codes(knowledge_dir)} or empty, got {jurisdiction!r}"
         )
 
     return Settings(
@@ -159,10 +173,8 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         languages=languages,
         default_language=default_language,
         default_jurisdiction=jurisdiction,
-        translations_dir=Path(_env(environ, "HOTLINE_TRANSLATIONS_DIR", str(PROJECT_ROOT / "translations"))),
-        knowledge_dir=Path(
-            _env(environ, "HOTLINE_KNOWLEDGE_DIR", str(PROJECT_ROOT / "bot" / "knowledge" / "data"))
-        ),
+        translations_dir=translations_dir,
+        knowledge_dir=knowledge_dir,
         handoff_notice_interval_s=_positive_int(environ, "HOTLINE_HANDOFF_NOTICE_INTERVAL", 300),
         rasa_url=_env(environ, "HOTLINE_RASA_URL", "http://localhost:5005").rstrip("/"),
         secret_key_value=environ.get("HOTLINE_SECRET_KEY", "").strip() or None,

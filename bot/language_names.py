@@ -15,11 +15,9 @@ from typing import Dict, List, Optional, Pattern, Tuple
 import yaml
 
 from bot.errors import ConfigError
-from bot.text import fold
+from bot.text import fold, word_pattern
 
 NAMES_FILE = Path(__file__).resolve().parent / "language_names.yml"
-# Scripts written without spaces between words: a name in them is matched inside the text.
-_UNSPACED = re.compile(r"[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u3040-\u30FF\u3400-\u9FFF\uF900-\uFAFF]")
 
 
 def load_names(path: Path = NAMES_FILE) -> Dict[str, str]:
@@ -40,7 +38,7 @@ def load_names(path: Path = NAMES_FILE) -> Dict[str, str]:
 def _patterns() -> Tuple[Dict[str, str], List[Tuple[Pattern[str], str]]]:
     names = load_names()
     patterns = [
-        (re.compile(re.escape(name) if _UNSPACED.search(name) else r"(?<!\w)" + re.escape(name) + r"(?!\w)"), code)
+        (re.compile(word_pattern(name)), code)
         for name, code in sorted(names.items(), key=lambda item: len(item[0]), reverse=True)
     ]
     return names, patterns

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import yaml
 
-from bot.config import JURISDICTIONS
 from bot.crypto import normalise_address
 from bot.errors import ConfigError
 
@@ -22,8 +21,9 @@ class HotlineNumber:
     language: Optional[str]
 
 
-def load_numbers(path: Path) -> Dict[str, HotlineNumber]:
-    """Normalised number -> what it serves. A missing file means no number is configured."""
+def load_numbers(path: Path, jurisdictions: Tuple[str, ...]) -> Dict[str, HotlineNumber]:
+    """Normalised number -> what it serves (each jurisdiction one of ``jurisdictions``, the
+    knowledge base's). A missing file means no number is configured."""
     if not Path(path).exists():
         return {}
     with open(path, encoding="utf-8") as handle:
@@ -31,7 +31,7 @@ def load_numbers(path: Path) -> Dict[str, HotlineNumber]:
     numbers: Dict[str, HotlineNumber] = {}
     for number, entry in (data.get("numbers") or {}).items():
         jurisdiction = (entry or {}).get("jurisdiction")
-        if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+        if jurisdiction is not None and jurisdiction not in jurisdictions:
             raise ConfigError(f"{path}: number {number!r} has unknown jurisdiction {jurisdiction!r}")
         numbers[normalise_address(str(number))] = HotlineNumber(jurisdiction, (entry or {}).get("language"))
     return numbers

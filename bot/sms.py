@@ -7,8 +7,11 @@ outside it forces UCS-2: 70 characters alone, 67 per part (counted in UTF-16 cod
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Sequence
+
+from bot.text import character_pieces
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -18,8 +21,12 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 MAX_SEGMENTS_PER_REPLY = 2
 # What one turn (everything the bot says after one message, first-contact notice included) may
-# cost, unless the person asked for more (MORE).
+# cost, unless the person asked for more (MORE). A turn in a script outside GSM-7 (Arabic,
+# Cyrillic, Thai, Devanagari, Burmese, Khmer, Chinese ...) fits 67 characters a segment instead of
+# 153, so the same content costs more than twice the segments: its budget is 5 (335 characters,
+# still less text than 3 GSM-7 segments' 459). Each single reply keeps the 2-segment limit.
 MAX_SEGMENTS_PER_TURN = 3
+MAX_SEGMENTS_PER_UCS2_TURN = 5
 
 
 def is_gsm7(text: str) -> bool:
@@ -64,10 +71,14 @@ def _fits_part(text: str) -> bool:
 
 def _pieces(text: str) -> list[str]:
     """Sentences, then words: the places a reply may be cut, in order of preference."""
-    import re
 
-    # A sentence ends at . ! ? followed by a capital (or ¿ ¡ or a quote): "art. 6" is not an end.
-    return [piece for piece in re.split(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑÜ¿¡\"'])", text.strip()) if piece]
+    # A sentence ends at . ! ? followed by a capital (or ¿ ¡ or a quote): "art. 6" is not an end;
+    # or at a full stop of a script without capitals: 。！？ (Chinese), । (Devanagari),
+    # ။ (Burmese), ។ (Khmer), with or without a space after it.
+    return [piece.strip() for piece in _SENTENCE_END.split(text.strip()) if piece.strip()]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑÜ¿¡\"'])|(?<=[。！？।॥။។])\s*")
 
 
 def _split_words(sentence: str) -> list[str]:
@@ -122,7 +133,31 @@ def split_for_sms(text: str) -> list[str]:
         return [text] if text else []
     by_sentence = _pack(_pieces(text))
     by_word = _pack(text.split(" "))
-    return by_sentence if len(by_sentence) <= len(by_word) else by_word
+    best = by_sentence if len(by_sentence) <= len(by_word) else by_word
+    by_letter = _pack_letters(text)
+    return by_letter if len(by_letter) < len(best) else best
+
+
+def _pack_letters(text: str) -> list[str]:
+    """Parts cut anywhere between letters (a letter with its vowel signs stays whole) inside
+    phrases of scripts written without spaces (Thai, Burmese, Khmer, Chinese), at spaces
+    elsewhere: used only when it saves an SMS, since it may cut a word in two."""
+    parts: list[str] = []
+    current = ""
+    for index, phrase in enumerate(text.split(" ")):
+        pieces = [phrase[start:end] for start, end in character_pieces(phrase)]
+        for position, piece in enumerate(pieces):
+            joiner = " " if position == 0 and index > 0 and current else ""
+            candidate = current + joiner + piece
+            if _fits_part(candidate):
+                current = candidate
+            else:
+                if current:
+                    parts.append(current)
+                current = piece
+    if current:
+        parts.append(current)
+    return parts
 
 
 def split_for_whatsapp(text: str) -> list[str]:
@@ -142,7 +177,12 @@ def split_for_whatsapp(text: str) -> list[str]:
     return parts
 
 
-_PUNCTUATION = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " "}
+# Characters with a plain GSM-7 stand-in that accent removal does not find (đ is a letter of
+# its own in Vietnamese, not d with a mark).
+_PUNCTUATION = {
+    "\u0111": "d", "\u0110": "D", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'",
+    "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ",
+}
 
 
 def to_gsm7(text: str) -> str:
@@ -168,6 +208,11 @@ def to_gsm7(text: str) -> str:
 def turn_text(replies: Sequence[str]) -> str:
     """A turn's replies as one SMS text: joined, so short replies share segments."""
     return to_gsm7(" ".join(" ".join(reply.split()) for reply in replies if reply.strip()))
+
+
+def max_turn_segments(replies: Sequence[str]) -> int:
+    """The segment budget of a turn: 3 when it is sent in GSM-7, 5 when it needs UCS-2."""
+    return MAX_SEGMENTS_PER_TURN if is_gsm7(turn_text(replies)) else MAX_SEGMENTS_PER_UCS2_TURN
 
 
 def turn_segments(replies: Sequence[str]) -> int:

@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+def _mark_class() -> str:
+    """A regex character class body of every combining mark (Unicode Mn and Mc).
+
+    Python's ``\\w`` leaves them out, which would cut "नहीं" into "नह" and split Thai, Burmese
+    and Khmer words wherever a vowel sign sits; every word pattern here adds them back.
+    """
+    ranges: list[tuple[int, int]] = []
+    for point in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(point)) in ("Mn", "Mc"):
+            if ranges and ranges[-1][1] == point - 1:
+                ranges[-1] = (ranges[-1][0], point)
+            else:
+                ranges.append((point, point))
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+MARKS = _mark_class()
+_WORD = re.compile(rf"(?:[^\W\d_]|[{MARKS}])+", re.UNICODE)
+
+
+# Letters of their own that have no accent to remove but a plain letter people type instead.
+_PLAIN_LETTER = {"đ": "d", "Đ": "d"}
 
 
 def _fold_char(char: str) -> str:
-    return unicodedata.normalize("NFD", char)[0].lower()[:1]
+    return _PLAIN_LETTER.get(char) or unicodedata.normalize("NFD", char)[0].lower()[:1]
 
 
 def fold(text: str) -> str:
@@ -39,7 +62,7 @@ UNSPACED_RANGES = (
     (0xAA60, 0xAA7F),  # Myanmar extended-A
 )
 _MARK_CATEGORIES = ("Mn", "Mc")
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(rf"[\w{MARKS}]+", re.UNICODE)
 
 
 def is_unspaced(char: str) -> bool:
@@ -71,6 +94,17 @@ def character_pieces(text: str) -> list[tuple[int, int]]:
     if run_start is not None:
         pieces.append((run_start, len(text)))
     return pieces
+
+
+def word_pattern(word: str, whole: bool = True) -> str:
+    """A regex finding ``word`` (already folded) in folded text: anywhere when it is written in a
+    script without spaces ("迪拜" in "我在迪拜"); elsewhere only as a whole word, or as the start of
+    one when ``whole`` is False (a stem such as "deport")."""
+    escaped = re.escape(word)
+    if any(is_unspaced(char) for char in word):
+        return escaped
+    boundary = f"[\\w{MARKS}]"
+    return f"(?<!{boundary}){escaped}" + (f"(?!{boundary})" if whole else "")
 
 
 def word_tokens(text: str) -> list[str]:

@@ -37,6 +37,8 @@ from bot import inbox, log_privacy
 from bot.config import Settings, load_settings
 from bot.crypto import Sealer
 from bot.inbox import Inbound
+from bot.incoming_text import clean_incoming
+from bot.knowledge import jurisdiction_codes
 from bot.numbers import HotlineNumber, load_numbers, lookup
 from bot.sms import split_for_sms, split_for_whatsapp, turn_text
 from bot.text import fold
@@ -58,14 +60,7 @@ MAX_BODY_BYTES = 64 * 1024
 # Twilio's own opt-out and opt-in keywords: after STOP the line sends nothing until START.
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"})
 START_WORDS = frozenset({"start", "unstop"})
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MEDIA_RESPONSE = "utter_media_received"
-
-
-def clean_text(text: str) -> str:
-    """User text made safe for the bot: no control characters, no leading '/' (Rasa would read
-    "/intent" as a command), surrounding space removed."""
-    return CONTROL_CHARS.sub("", text).strip().lstrip("/").strip()
 
 
 def channel_of(address: str) -> str:
@@ -93,7 +88,7 @@ class TwilioRuntime:
             validator = RequestValidator(settings.twilio_auth_token)
             if settings.twilio_account_sid:
                 client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)
-        return cls(settings, settings.sealer(), client, load_numbers(settings.numbers_file), validator)
+        return cls(settings, settings.sealer(), client, load_numbers(settings.numbers_file, jurisdiction_codes(settings.knowledge_dir)), validator)
 
 
 class TwilioHotlineInput(InputChannel):
@@ -161,7 +156,7 @@ class TwilioHotlineInput(InputChannel):
             sid, sender, to = params.get("MessageSid", ""), params.get("From", ""), params.get("To", "")
             if not re.fullmatch(r"[A-Za-z0-9]{10,64}", sid) or not sender or not to:
                 return response.text("MessageSid, From and To are required", status=400)
-            text = clean_text(params.get("Body", ""))
+            text = clean_incoming(params.get("Body", ""))
             if len(text) > self.runtime.settings.max_message_chars * 4:
                 return response.text("message too long", status=413)
             media = _media(params)

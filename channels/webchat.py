@@ -38,6 +38,7 @@ from bot.client_address import client_address
 from bot.config import LazySettings, Settings
 from bot.crypto import InvalidToken, Sealer
 from bot.inbox import Inbound
+from bot.incoming_text import clean_incoming
 from bot.sliding_window import SlidingWindow
 from channels import webchat_access
 from channels.inbox_worker import InboxWorker
@@ -246,7 +247,7 @@ class WebChatInput(LazySettings, InputChannel):
             return error(400, "bad_request", "Missing message id.")
         if not isinstance(text, str) or not text.strip():
             return error(400, "empty", "Write a message first.")
-        text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).strip().lstrip("/").strip()
+        text = clean_incoming(text)
         if len(text) > MAX_TEXT_CHARS:
             return error(413, "too_long", f"Messages can be at most {MAX_TEXT_CHARS} characters.")
         key = self.sealer.conversation_key("web", conversation_id)

@@ -78,9 +78,11 @@ def _eval(args: argparse.Namespace) -> int:
     from bot.evaluation import (
         Bars,
         as_table,
+        bars_for,
         evaluate,
         language_id_accuracy,
         language_id_table,
+        load_floors,
         write_results_section,
     )
 
@@ -105,11 +107,12 @@ def _eval(args: argparse.Namespace) -> int:
         min_language_id=args.min_language_id,
         min_language_id_all=args.min_language_id_all,
     )
+    floors = load_floors(args.floors) if args.floors else {}
     failed = 0
     for scores in results:
         if scores.group.startswith("zero-shot:"):
             continue  # judged as a group
-        for failure in bars.failures(scores):
+        for failure in bars_for(scores.group, bars, floors).failures(scores):
             failed += 1
             print(f"FAIL {scores.group}: {failure}", file=sys.stderr)
     if identification["all"] < bars.min_language_id_all:
@@ -183,13 +186,17 @@ def _purge(args: argparse.Namespace) -> int:
 @_reports_errors
 def _catalogs_status(args: argparse.Namespace) -> int:
     from bot.catalog import Catalogs
+    from bot.knowledge.translations import SOURCE_LANGUAGE, review_status_by_language
 
     settings = args.settings()
     catalogs = Catalogs.load(settings.translations_dir, settings.languages, settings.default_language)
-    print("language  reviewed  draft  missing")
+    knowledge = review_status_by_language(settings.knowledge_dir.parent / "languages")
+    print("language  reviewed  draft  missing  knowledge base")
     for counts in catalogs.review_counts():
-        print(f"{counts.language:<8}  {counts.reviewed:>8}  {counts.draft:>5}  {counts.missing:>7}")
+        kb = "source" if counts.language == SOURCE_LANGUAGE else knowledge.get(counts.language, "missing")
+        print(f"{counts.language:<8}  {counts.reviewed:>8}  {counts.draft:>5}  {counts.missing:>7}  {kb}")
     print("draft: not yet read by a native speaker; missing: answered from the default language")
+    print("knowledge base: bot/knowledge/languages/<lang>.yml (its review_status); English is the source")
     return 0
 
 
@@ -368,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-language-id-all", type=float, default=bars.min_language_id_all,
                           help="over every recognised language (eval_data/language_id.yml)")
     evaluate.add_argument("--write", type=Path, help="markdown file whose results section to replace")
+    evaluate.add_argument("--floors", type=Path, help="per-language floors where a language is below the bars (YAML)")
     evaluate.set_defaults(run=_eval)
 
     secrets_ = commands.add_parser("secrets", help="create the master key for conversation keys and encryption")

@@ -53,9 +53,6 @@ class CatalogNLG(NaturalLanguageGenerator):
             language = self.settings.default_language
         jurisdiction = kwargs.get("jurisdiction") or tracker.get_slot("jurisdiction") or self.settings.default_jurisdiction
         values = context_values(self.knowledge, language, jurisdiction)
-        values["languages"] = " / ".join(
-            self.catalogs.template(language, f"language_{code}") or code for code in self.settings.languages
-        )
         values.update({k: str(v) for k, v in kwargs.items() if isinstance(v, (str, int, float))})
         text = self.catalogs.render(language, utter_action, values)
         if text is None:

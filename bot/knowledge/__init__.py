@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
 from bot.errors import KnowledgeBaseError
-from bot.text import fold
+from bot.text import fold, word_pattern
 
 TOPICS = (
     "overview",
@@ -31,7 +31,6 @@ TOPICS = (
 FALLBACK_JURISDICTION = "INTL"
 REQUIRED_TOPICS = ("overview",)
 TOPICS_FILE = Path(__file__).resolve().parent / "topics.yml"
-TRANSLATIONS_DIR = Path(__file__).resolve().parent / "languages"
 # How many emergency numbers the bot lists when it does not know where the person is.
 MAX_NUMBERS_WHEN_PLACE_UNKNOWN = 3
 
@@ -154,10 +153,20 @@ def _parse_jurisdiction(data: Mapping, where: str, languages: Tuple[str, ...]) -
     )
 
 
+def jurisdiction_codes(directory: Path) -> Tuple[str, ...]:
+    """The jurisdictions the knowledge base has: one file each, named after its code."""
+    return tuple(sorted(path.stem.upper() for path in Path(directory).glob("*.yml")))
+
+
 class KnowledgeBase:
     """All jurisdictions, loaded and checked once; lookups never touch the disk again."""
 
-    def __init__(self, jurisdictions: Mapping[str, Jurisdiction], topic_words: Mapping[str, Mapping[str, List[str]]]):
+    def __init__(
+        self,
+        jurisdictions: Mapping[str, Jurisdiction],
+        topic_words: Mapping[str, Mapping[str, List[str]]],
+        regions_without_a_jurisdiction: Tuple[str, ...] = (),
+    ):
         if FALLBACK_JURISDICTION not in jurisdictions:
             raise KnowledgeBaseError(f"the knowledge base needs a '{FALLBACK_JURISDICTION}' baseline file")
         self.jurisdictions = dict(jurisdictions)
@@ -166,13 +175,16 @@ class KnowledgeBase:
             for topic, by_lang in topic_words.items()
         }
         self._country_patterns = [
-            (re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)"), code)
+            (re.compile(word_pattern(word)), code, language)
             for code, jurisdiction in self.jurisdictions.items()
-            for lang_words in jurisdiction.country_words.values()
-            for word in sorted(lang_words, key=len, reverse=True)
+            for language, lang_words in jurisdiction.country_words.items()
+            for word in lang_words
             if word
         ]
         self._country_patterns.sort(key=lambda item: len(item[0].pattern), reverse=True)
+        self._regions_without_a_jurisdiction = [
+            re.compile(word_pattern(fold(region))) for region in regions_without_a_jurisdiction
+        ]
         self._abbreviation_patterns = [
             (re.compile(r"(?<![\w.])" + re.escape(word) + r"(?![\w])"), code)
             for code, jurisdiction in self.jurisdictions.items()
@@ -184,10 +196,11 @@ class KnowledgeBase:
         cls, directory: Path, languages: Tuple[str, ...] = ("en", "es"), translations_dir: Optional[Path] = None
     ) -> "KnowledgeBase":
         """Read and validate every ``*.yml`` in ``directory`` with the texts of every language in
-        ``languages`` from ``translations_dir`` (default: ``bot/knowledge/languages``)."""
+        ``languages`` from ``translations_dir`` (default: the ``languages`` folder beside
+        ``directory``, as ``bot/knowledge/languages`` is beside ``bot/knowledge/data``)."""
         from bot.knowledge.translations import load_translations
 
-        translations = load_translations(translations_dir or TRANSLATIONS_DIR, languages)
+        translations = load_translations(translations_dir or Path(directory).parent / "languages", languages)
         jurisdictions: Dict[str, Jurisdiction] = {}
         files = sorted(Path(directory).glob("*.yml"))
         if not files:
@@ -198,6 +211,8 @@ class KnowledgeBase:
             for translation in translations:
                 translation.apply(data, path.name)
             jurisdiction = _parse_jurisdiction(data, path.name, languages)
+            if jurisdiction.code != path.stem.upper():
+                raise KnowledgeBaseError(f"{path.name}: holds jurisdiction {jurisdiction.code!r}; name the file {jurisdiction.code.lower()}.yml")
             jurisdictions[jurisdiction.code] = jurisdiction
         for translation in translations:
             translation.check_all_used(jurisdictions)
@@ -209,17 +224,27 @@ class KnowledgeBase:
         unknown = set(topic_words) - set(TOPICS)
         if unknown:
             raise KnowledgeBaseError(f"topics.yml names unknown topics {sorted(unknown)}")
-        return cls(jurisdictions, topic_words)
+        with open(Path(directory) / f"{FALLBACK_JURISDICTION.lower()}.yml", encoding="utf-8") as handle:
+            regions = tuple(str(r) for r in (yaml.safe_load(handle) or {}).get("regions_without_a_jurisdiction") or ())
+        return cls(jurisdictions, topic_words, regions)
 
     def get(self, code: Optional[str]) -> Optional[Jurisdiction]:
         """The jurisdiction with this code, or None for an unknown one."""
         return self.jurisdictions.get(code) if code else None
 
-    def jurisdiction_in(self, text: str) -> Optional[str]:
-        """The jurisdiction of a place named in ``text`` ("estoy en España" -> "EU"), if any."""
+    def jurisdiction_in(self, text: str, languages: Optional[Iterable[str]] = None) -> Optional[str]:
+        """The jurisdiction of a place named in ``text`` ("estoy en España" -> "EU"), if any.
+
+        ``languages``: whose words for places to look for (the conversation's and the message's,
+        and English), since a place word of one language is an everyday word of another
+        (Indonesian "Filipina" is the Philippines, Spanish "filipina" a Filipino woman); all when
+        None. Abbreviations ("US", "EU") count in every language, as written."""
+        wanted = None if languages is None else set(languages)
         folded = fold(text)
-        for pattern, code in self._country_patterns:
-            if pattern.search(folded):
+        for region in self._regions_without_a_jurisdiction:
+            folded = region.sub(" ", folded)
+        for pattern, code, language in self._country_patterns:
+            if (wanted is None or language in wanted) and pattern.search(folded):
                 return code
         bare = text.strip(" .!?¿¡,")
         if text.upper() == text and not any(pattern.fullmatch(bare) for pattern, _ in self._abbreviation_patterns):
@@ -238,7 +263,7 @@ class KnowledgeBase:
                 1
                 for words in self._topic_words.get(topic, {}).values()
                 for word in words
-                if re.search(r"(?<!\w)" + re.escape(word), folded)
+                if re.search(word_pattern(word, whole=False), folded)
             )
             if hits > best_hits:
                 best, best_hits = topic, hits

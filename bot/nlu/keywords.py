@@ -23,14 +23,14 @@ from typing import Dict, FrozenSet, Mapping, Optional, Tuple
 import yaml
 
 from bot.errors import ConfigError
-from bot.text import fold
+from bot.text import MARKS, fold
 
 KEYWORDS_DIR = Path(__file__).resolve().parent / "keywords"
 COMMAND_INTENTS = (
     "talk_to_human", "ask_rights", "affirm", "deny", "ask_indicators", "delete_data", "change_language",
 )
 ANSWER_LISTS = ("yes_words", "no_words", "skip_words", "skip_phrases", "end_words", "end_phrases")
-_NOT_WORD = re.compile(r"[^\w ]+", re.UNICODE)
+_NOT_WORD = re.compile(rf"[^\w{MARKS} ]+", re.UNICODE)
 # Regional-indicator pairs (flags) and the globe symbols people use for "language".
 _FLAGS_ONLY = re.compile(r"^(?:[\U0001F1E6-\U0001F1FF]{2}|[\U0001F310\U0001F30D\U0001F30E\U0001F30F\U0001F5E3]|\uFE0F|\s)+$")
 

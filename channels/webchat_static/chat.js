@@ -27,7 +27,8 @@
     const asked = new URLSearchParams(location.search).get("lang");
     const candidates = [asked, ...(navigator.languages || [navigator.language])];
     for (const tag of candidates) {
-      const code = (tag || "").slice(0, 2).toLowerCase();
+      const lowered = (tag || "").toLowerCase();
+      const code = lowered.startsWith("fil") ? "tl" : lowered.slice(0, 2);  // Filipino browsers say "fil"
       if (strings[code]) return code;
     }
     return "en";

@@ -10,13 +10,13 @@ import pytest
 import yaml
 
 from bot.catalog import Catalogs, placeholders_in
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, shipped_languages
 from bot.dialogue.nlg import context_values
 from bot.knowledge import KnowledgeBase
 from bot.nlu.indicators import INDICATOR_KEYS
 from bot.sms import segment_count, to_gsm7
 
-LANGUAGES = ("en", "es")
+LANGUAGES = shipped_languages(PROJECT_ROOT / "translations")
 CATALOGS = Catalogs.load(PROJECT_ROOT / "translations", LANGUAGES, "en")
 KNOWLEDGE = KnowledgeBase.load(PROJECT_ROOT / "bot" / "knowledge" / "data", LANGUAGES)
 JURISDICTIONS = [None, *KNOWLEDGE.jurisdictions]
@@ -40,10 +40,15 @@ def test_every_response_the_bot_sends_exists_in_every_language() -> None:
         assert not missing, f"{language} catalog lacks {sorted(missing)}"
 
 
-def test_catalogs_have_the_same_entries_and_placeholders() -> None:
-    assert CATALOGS.keys("en") == CATALOGS.keys("es")
+def test_the_project_ships_the_nineteen_languages() -> None:
+    assert set(LANGUAGES) == {"en", "es", "fr", "pt", "ro", "bg", "sq", "ru", "uk", "ar", "zh", "vi", "tl", "id", "th", "hi", "ne", "my", "km"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalogs_have_the_same_entries_and_placeholders(language: str) -> None:
+    assert CATALOGS.keys(language) == CATALOGS.keys("en"), set(CATALOGS.keys(language)) ^ set(CATALOGS.keys("en"))
     for key in CATALOGS.keys("en"):
-        assert placeholders_in(CATALOGS.template("en", key)) == placeholders_in(CATALOGS.template("es", key)), key
+        assert placeholders_in(CATALOGS.template("en", key)) == placeholders_in(CATALOGS.template(language, key)), key
 
 
 def _longest_indicator(language: str) -> str:
@@ -61,7 +66,6 @@ def test_every_response_fits_two_sms_segments_wherever_the_person_is(language: s
             continue  # the knowledge-base texts are checked by tests/test_knowledge.py
         values = context_values(KNOWLEDGE, language, jurisdiction)
         values.update(
-            languages=" / ".join(CATALOGS.template(language, f"language_{c}") for c in LANGUAGES),
             source=longest_source,
             reviewed="2026-11-27",
             first=_longest_indicator(language),
@@ -77,7 +81,7 @@ def test_a_missing_catalog_entry_falls_back_to_the_default_language(tmp_path: Pa
     (tmp_path / "en.yml").write_text('utter_x: {review_status: reviewed, text: "Hello {place}"}\n'
                                      'utter_y: {review_status: reviewed, text: "Only English"}\n', encoding="utf-8")
     (tmp_path / "es.yml").write_text('utter_x: {review_status: draft, text: "Hola {place}"}\n', encoding="utf-8")
-    catalogs = Catalogs.load(tmp_path, LANGUAGES, "en")
+    catalogs = Catalogs.load(tmp_path, ("en", "es"), "en")
     assert catalogs.render("es", "utter_x", {"place": "España"}) == "Hola España"
     assert catalogs.render("es", "utter_y", {}) == "Only English"
     assert catalogs.render("es", "utter_nothing", {}) is None
@@ -107,7 +111,9 @@ def test_catalogs_status_prints_what_still_needs_a_native_reader(capsys: pytest.
     assert main(["catalogs", "status"], settings_from({})) == 0
     out = capsys.readouterr().out
     for counts in CATALOGS.review_counts():
-        assert f"{counts.language:<8}  {counts.reviewed:>8}  {counts.draft:>5}  {counts.missing:>7}" in out
+        assert f"{counts.language:<8}  {counts.reviewed:>8}  {counts.draft:>5}  {counts.missing:>7}  " in out
+    entries = len(CATALOGS.keys("en"))
+    assert f"{'es':<8}  {0:>8}  {entries:>5}  {0:>7}  draft" in out and f"{'en':<8}  {0:>8}  {entries:>5}  {0:>7}  source" in out
 
 
 # What each action sends in a first turn (after the first-contact notice, where it sends one).
@@ -132,7 +138,6 @@ NO_NOTICE_TURNS = {
 def _rendered(language: str, jurisdiction, keys) -> list:
     values = context_values(KNOWLEDGE, language, jurisdiction)
     values.update(
-        languages=" / ".join(CATALOGS.template(language, f"language_{c}") for c in LANGUAGES),
         first=_longest_indicator(language),
         second=_longest_indicator(language),
         position=12,
@@ -143,17 +148,17 @@ def _rendered(language: str, jurisdiction, keys) -> list:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_first_turn_costs_at_most_three_sms_with_the_longest_values(language: str) -> None:
-    from bot.sms import MAX_SEGMENTS_PER_TURN, turn_segments
+    from bot.sms import max_turn_segments, turn_segments
 
     over = []
     for jurisdiction in JURISDICTIONS:
         for name, keys in FIRST_TURNS.items():
             replies = _rendered(language, jurisdiction, ["utter_welcome", "utter_welcome_safety", *keys])
-            if turn_segments(replies) > MAX_SEGMENTS_PER_TURN:
+            if turn_segments(replies) > max_turn_segments(replies):
                 over.append((name, jurisdiction, turn_segments(replies), len(" ".join(replies))))
         for name, keys in NO_NOTICE_TURNS.items():
             replies = _rendered(language, jurisdiction, keys)
-            if turn_segments(replies) > MAX_SEGMENTS_PER_TURN:
+            if turn_segments(replies) > max_turn_segments(replies):
                 over.append((name, jurisdiction, turn_segments(replies), len(" ".join(replies))))
     assert not over, over
 
@@ -162,7 +167,7 @@ def test_a_first_turn_costs_at_most_three_sms_with_the_longest_values(language: 
 def test_a_rights_answer_as_the_first_turn_costs_at_most_three_sms(language: str) -> None:
     """A first message that names the place ("what are my rights in the US?") is answered at once:
     notice, the knowledge base's short answer and its source line."""
-    from bot.sms import MAX_SEGMENTS_PER_TURN, turn_segments
+    from bot.sms import max_turn_segments, turn_segments
 
     over = []
     for code, jurisdiction in KNOWLEDGE.jurisdictions.items():
@@ -171,6 +176,6 @@ def test_a_rights_answer_as_the_first_turn_costs_at_most_three_sms(language: str
             values = context_values(KNOWLEDGE, language, code)
             values.update(source=entry.source.cite(), reviewed=entry.source.last_reviewed)
             replies = notice + [entry.short[language], CATALOGS.render(language, "utter_rights_source_more", values)]
-            if turn_segments(replies) > MAX_SEGMENTS_PER_TURN:
+            if turn_segments(replies) > max_turn_segments(replies):
                 over.append((code, topic, turn_segments(replies)))
     assert not over, over

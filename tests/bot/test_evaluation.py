@@ -74,3 +74,13 @@ def test_no_held_out_message_is_also_a_training_example() -> None:
         held_out |= {norm(text) for texts in (data.get("languages") or {}).values() for text in texts}
     leaked = sorted(text for text in held_out & training if len(text) > 12)
     assert not leaked, leaked
+
+
+def test_a_language_below_the_bars_is_held_to_its_own_floors(tmp_path) -> None:
+    from bot.evaluation import Bars, Scores, bars_for, load_floors
+
+    (tmp_path / "floors.yml").write_text("bg: {min_danger_recall: 0.9}\n", encoding="utf-8")
+    floors = load_floors(tmp_path / "floors.yml")
+    scores = Scores("bg", 125, 0.95, 0.95, 0.92, 1, 40, 0.05, 0.0, 0.85, 120, 1.0)
+    assert bars_for("bg", Bars(), floors).failures(scores) == []
+    assert bars_for("en", Bars(), floors).failures(Scores("en", *[getattr(scores, f) for f in list(Scores.__dataclass_fields__)[1:]]))

@@ -51,6 +51,17 @@ def test_names_are_found_as_words_or_inside_unspaced_scripts() -> None:
     assert is_only_a_language_name("Español!") and not is_only_a_language_name("hablo español")
 
 
+def test_no_language_name_is_also_a_place() -> None:
+    """"Indonesia" answers "which country are you in?": it must not switch the language."""
+    from bot.config import PROJECT_ROOT, shipped_languages
+    from bot.knowledge import KnowledgeBase
+    from bot.language_names import load_names
+
+    knowledge = KnowledgeBase.load(PROJECT_ROOT / "bot" / "knowledge" / "data", shipped_languages(PROJECT_ROOT / "translations"))
+    places = {word for j in knowledge.jurisdictions.values() for words in j.country_words.values() for word in words}
+    assert not places & set(load_names())
+
+
 def test_a_keyword_with_two_meanings_in_two_languages_is_refused(tmp_path: Path) -> None:
     (tmp_path / "aa.yml").write_text("affirm: [da]\n", encoding="utf-8")
     (tmp_path / "bb.yml").write_text("deny: [da]\n", encoding="utf-8")

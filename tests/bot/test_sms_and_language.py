@@ -133,3 +133,38 @@ def test_a_turn_is_sent_as_few_sms_as_its_words_need() -> None:
     parts = split_for_sms(" ".join(long_sentences))
     assert len(parts) == 3 and all(len(part) <= 153 for part in parts)
     assert " ".join(parts) == " ".join(long_sentences)
+
+
+def test_vietnamese_without_its_d_with_stroke_still_goes_as_gsm7() -> None:
+    assert to_gsm7("Bạn đang gặp nguy hiểm? Gọi 113.") == "Ban dang gap nguy hiem? Goi 113."
+
+
+def test_a_reply_in_a_script_without_capitals_or_spaces_is_cut_between_its_sentences() -> None:
+    first = "我们已经收到你的消息，工作人员会尽快在这里回复你，请你耐心等待一下，不要着急。"
+    second = "如果你现在有危险，请马上拨打紧急电话，然后找一个安全的地方等待我们的回复。"
+    assert split_for_sms(first + second) == [first, second]
+    hindi = "आपका संदेश हमें मिल गया है और हमारी टीम जल्दी ही यहाँ जवाब देगी। " * 2
+    assert all(part.endswith("।") for part in split_for_sms(hindi + hindi))
+
+
+def test_words_keep_their_vowel_signs() -> None:
+    from bot.text import words
+
+    assert words("नहीं मुझे मदद चाहिए") == ["नहीं", "मुझे", "मदद", "चाहिए"]
+    assert words("ကူညီပါ") == ["ကူညီပါ"]
+
+
+@pytest.mark.parametrize(
+    "text, minor",
+    [
+        ("عمري ١٥ سنة وكفيلي ياخذ جوازي", True),  # Arabic digits
+        ("em moi 15 tuoi, chu giu ho chieu", True),
+        ("मैं 14 साल की हूँ", True),
+        ("nasa bahay ang mga bata ng amo ko", True),
+        ("อายุ 16 ทำงานในโรงงาน", True),
+        ("mon fils a 30 ans", False),
+        ("我在迪拜做了二十五年", False),
+    ],
+)
+def test_a_minor_is_noticed_in_every_language(text: str, minor: bool) -> None:
+    assert mentions_child(text) is minor

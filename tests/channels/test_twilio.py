@@ -6,16 +6,16 @@ unless a test says otherwise; the Rasa server's own webhook is exercised too.
 
 from __future__ import annotations
 
-import time
 import uuid
-from typing import Iterator, List
+from typing import Iterator
 
 import pytest
 
 from bot.config import PROJECT_ROOT
-from testsupport.servers import RunningServers, hotline_servers
+from testsupport.servers import hotline_servers
 from testsupport.twilio_client import TEST_ACCOUNT_SID, channel_environment, inbound_sms_params, new_sid, post_webhook
-from testsupport.twilio_emulator import BackgroundEmulator, running_emulator
+from testsupport.twilio_emulator import running_emulator
+from testsupport.twilio_line import Line
 
 MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
 AUTH_TOKEN = "test-token-" + uuid.uuid4().hex
@@ -30,56 +30,6 @@ pytestmark = [
 # "hello" as a first message: the notice and the answer, joined and cut into this many SMS.
 FIRST_TURN_SMS = 2
 
-class Line:
-    def __init__(self, servers: RunningServers, emulator: BackgroundEmulator) -> None:
-        self.servers = servers
-        self.emulator = emulator
-
-    @property
-    def webhook(self) -> str:
-        return f"{self.servers.receiver_url}/webhooks/twilio/webhook"
-
-    @property
-    def rasa_webhook(self) -> str:
-        return f"{self.servers.url}/webhooks/twilio/webhook"
-
-    def text(
-        self, sender: str, body: str, to: str = US_EN, sid: str | None = None, via: str | None = None, **extra
-    ) -> tuple[int, str]:
-        params = inbound_sms_params(sender, to, body, message_sid=sid, **extra)
-        return post_webhook(
-            via or self.webhook, params, AUTH_TOKEN, signature_url=f"{PUBLIC_URL}/webhooks/twilio/webhook"
-        )
-
-    def replies_to(self, address: str) -> List[str]:
-        return [message.body for message in self.emulator.messages if message.to == address]
-
-    def wait_for_replies(self, address: str, count: int, timeout: float = 90.0) -> List[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            replies = self.replies_to(address)
-            if len(replies) >= count:
-                return replies
-            time.sleep(0.2)
-        raise AssertionError(f"expected {count} replies, got {self.replies_to(address)}")
-
-    def settle(self, seconds: float = 4.0) -> None:
-        time.sleep(seconds)
-
-    def all_replies(self, address: str, at_least: int, quiet: float = 4.0) -> List[str]:
-        """Every reply to ``address`` once at least ``at_least`` came and nothing more for ``quiet`` s."""
-        replies = self.wait_for_replies(address, at_least)
-        while True:
-            self.settle(quiet)
-            now = self.replies_to(address)
-            if now == replies:
-                return replies
-            replies = now
-
-    def rows(self, sql: str, **params) -> list:
-        return self.servers.rows(sql, **params)
-
-
 @pytest.fixture(scope="module")
 def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
     with running_emulator(auth_token=AUTH_TOKEN) as emulator:
@@ -87,7 +37,7 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
         workdir = tmp_path_factory.mktemp("twilio")
         # At DEBUG level, where Rasa logs the parse of every message: nothing personal may show.
         with hotline_servers(workdir, MODEL, environment, twilio_receiver=True, debug=True) as servers:
-            yield Line(servers, emulator)
+            yield Line(servers, emulator, AUTH_TOKEN, PUBLIC_URL, US_EN)
         rasa_log = (workdir / "rasa.log").read_text(encoding="utf-8", errors="replace")
         assert "DEBUG" in rasa_log and "parse" in rasa_log  # really at DEBUG, where messages would show
         for name in ("rasa.log", "actions.log", "receiver.log"):

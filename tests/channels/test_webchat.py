@@ -387,3 +387,24 @@ def test_quick_exit_in_the_chat_embedded_on_another_site_leaves_the_whole_page(b
     finally:
         context.close()
         host.shutdown()
+
+
+def test_the_page_speaks_each_of_the_19_languages_and_arabic_right_to_left(browser, servers) -> None:
+    import json
+
+    from bot.config import PROJECT_ROOT, shipped_languages
+
+    strings = json.loads((PROJECT_ROOT / "channels" / "webchat_static" / "ui.json").read_text(encoding="utf-8"))
+    assert set(strings) == set(shipped_languages(PROJECT_ROOT / "translations"))
+    assert all(set(texts) == set(strings["en"]) and all(texts.values()) for texts in strings.values())
+    for code in ["fr", "th", "ar", "my", "zh"]:
+        page = browser.new_page()
+        page.goto(f"{servers.url}/chat?lang={code}")
+        expect(page.locator("#quick-exit")).to_have_text(strings[code]["quickExit"])
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if code == "ar" else "ltr")
+        page.close()
+    context = browser.new_context(locale="fil-PH")  # how a Filipino phone names Tagalog
+    page = context.new_page()
+    page.goto(f"{servers.url}/chat")
+    expect(page.locator("#send")).to_have_text(strings["tl"]["send"])
+    context.close()

@@ -1,0 +1,216 @@
+"""Every flow in every language the line writes, over SMS, through the real servers.
+
+Each of the 19 languages gets its own receiving number, set (as an operator would) to that
+language and to a jurisdiction where its speakers often are. For each language a new person
+writes: an emergency, a situation followed by the short questions, a rights question, a worry about
+someone else, HELP, an erasure, and a change of language from the numbered menu. The messages
+that need understanding are the first held-out examples of their intent (``eval_data/<lang>.yml``,
+written apart from the training data); keywords come from the language's keyword file.
+
+Every answer must be the language's own catalog text (as the SMS channel sends it: accents GSM-7
+lacks dropped), recognised as that language by language identification, without an untranslated
+key or placeholder, and the emergency answer must carry the number of the receiving number's
+jurisdiction.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Callable, Dict, Iterator, List
+
+import pytest
+import yaml
+
+from bot.catalog import Catalogs
+from bot.config import PROJECT_ROOT, shipped_languages
+from bot.dialogue.nlg import context_values
+from bot.knowledge import KnowledgeBase
+from bot.language import LanguageIdentifier, recognised_languages
+from bot.sms import to_gsm7
+from testsupport.servers import hotline_servers
+from testsupport.twilio_client import channel_environment
+from testsupport.twilio_emulator import running_emulator
+from testsupport.twilio_line import Line
+
+MODEL = PROJECT_ROOT / "models" / "hotline.tar.gz"
+AUTH_TOKEN = "test-token-" + uuid.uuid4().hex
+PUBLIC_URL = "https://hotline.example.org"
+LANGUAGES = shipped_languages(PROJECT_ROOT / "translations")
+# Where the line's number for each language is (where many of its speakers work or seek help).
+JURISDICTION_OF = {
+    "en": "UK", "es": "US", "fr": "EU", "pt": "EU", "ro": "EU", "bg": "EU", "sq": "EU", "ru": "EU", "uk": "UA",
+    "ar": "AE", "zh": "HK", "vi": "UK", "tl": "SG", "id": "MY", "th": "TH", "hi": "AE", "ne": "MY", "my": "TH", "km": "TH",
+}
+NUMBER_OF = {language: f"+1555030{index:04d}" for index, language in enumerate(LANGUAGES)}
+CATALOGS = Catalogs.load(PROJECT_ROOT / "translations", LANGUAGES, "en")
+KNOWLEDGE = KnowledgeBase.load(PROJECT_ROOT / "bot" / "knowledge" / "data", LANGUAGES)
+pytestmark = [
+    pytest.mark.servers,
+    pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run 'make train' (make test does)"),
+]
+
+
+def compact(text: str) -> str:
+    """A text as the SMS channel sends it, without spaces (SMS parts are cut where the channel likes)."""
+    return re.sub(r"\s+", "", to_gsm7(text))
+
+
+def said(language: str, key: str, **values: object) -> str:
+    """The catalog text ``key`` of ``language`` as the line's number's jurisdiction fills it."""
+    filled = context_values(KNOWLEDGE, language, JURISDICTION_OF[language])
+    filled.update(values)
+    text = CATALOGS.render(language, key, filled)
+    assert text is not None, key
+    return text
+
+
+def prefix_of(language: str, key: str) -> str:
+    """The catalog text up to its first placeholder (for texts with a value only the server knows)."""
+    return CATALOGS.template(language, key).split("{")[0]
+
+
+def first_held_out(language: str, intent: str) -> str:
+    data = yaml.safe_load((PROJECT_ROOT / "eval_data" / f"{language}.yml").read_text(encoding="utf-8"))
+    wanted_danger = intent == "emergency"
+    return next(m["text"] for m in data["messages"] if m["intent"] == intent and bool(m["danger"]) == wanted_danger)
+
+
+def keyword(language: str, kind: str) -> str:
+    words = yaml.safe_load((PROJECT_ROOT / "bot" / "nlu" / "keywords" / f"{language}.yml").read_text(encoding="utf-8"))
+    return str(words[kind][0])
+
+
+class Person:
+    """One person writing to the line's number for their language."""
+
+    def __init__(self, line: Line, language: str) -> None:
+        self.line, self.language = line, language
+        self.address = "+1555" + str(uuid.uuid4().int)[:7]
+
+    def all_said(self) -> List[str]:
+        return self.line.replies_to(self.address)
+
+    def writes(self, text: str, expect: str, timeout: float = 60.0) -> str:
+        """Send ``text``; wait until the line has said ``expect`` (compared as SMS text); everything
+        the line said since."""
+        before = len(self.all_said())
+        self.line.text(self.address, text, to=NUMBER_OF[self.language])
+        wanted = compact(expect)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = " ".join(self.all_said()[before:])
+            if wanted in compact(answer):
+                return answer
+            time.sleep(0.2)
+        raise AssertionError(f"[{self.language}] after {text!r} expected {expect!r}, got {self.all_said()[before:]!r}")
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
+    workdir = tmp_path_factory.mktemp("every-language")
+    numbers = workdir / "numbers.yml"
+    numbers.write_text(
+        yaml.safe_dump({"numbers": {NUMBER_OF[c]: {"jurisdiction": JURISDICTION_OF[c], "language": c} for c in LANGUAGES}}),
+        encoding="utf-8",
+    )
+    with running_emulator(auth_token=AUTH_TOKEN) as emulator:
+        environment = {
+            **channel_environment(emulator.base_url, AUTH_TOKEN, PUBLIC_URL),
+            "HOTLINE_NUMBERS_FILE": str(numbers),
+            "HOTLINE_DEFAULT_JURISDICTION": "",
+        }
+        with hotline_servers(workdir, MODEL, environment, twilio_receiver=True) as servers:
+            yield Line(servers, emulator, AUTH_TOKEN, PUBLIC_URL, NUMBER_OF["en"])
+
+
+IDENTIFIER = LanguageIdentifier(recognised_languages())
+
+
+def check_language(person: Person) -> None:
+    """Everything the line said to this person is in their language, with nothing untranslated."""
+    everything = " ".join(person.all_said())
+    assert not re.search(r"utter_|indicator_|language_[a-z]{2}\b|\{\w+\}", everything), everything
+    assert IDENTIFIER.detect(everything).language == person.language, (person.language, everything)
+
+
+FLOWS: Dict[str, Callable[[Line, str], Person]] = {}
+
+
+def flow(function: Callable[[Line, str], Person]) -> Callable[[Line, str], Person]:
+    FLOWS[function.__name__] = function
+    return function
+
+
+@flow
+def emergency(line: Line, language: str) -> Person:
+    person = Person(line, language)
+    number = KNOWLEDGE.jurisdictions[JURISDICTION_OF[language]].emergency_number
+    person.writes(first_held_out(language, "emergency"), said(language, "utter_emergency"))
+    assert number and number in person.all_said()[0], (language, person.all_said())  # in the very first SMS
+    return person
+
+
+@flow
+def situation_and_screening(line: Line, language: str) -> Person:
+    person = Person(line, language)
+    person.writes(first_held_out(language, "report_situation"), prefix_of(language, "utter_offer_options"))
+    person.writes(keyword(language, "affirm"), said(language, "utter_ask_screen_paid"))
+    person.writes(keyword(language, "end_words"), said(language, "utter_screening_stopped"))
+    return person
+
+
+@flow
+def rights(line: Line, language: str) -> Person:
+    person = Person(line, language)
+    person.writes(keyword(language, "ask_rights"), prefix_of(language, "utter_rights_source_more"))
+    jurisdiction = JURISDICTION_OF[language]
+    overview = KNOWLEDGE.rights(jurisdiction, "overview").short[language]
+    assert compact(overview) in compact(" ".join(person.all_said())), (language, person.all_said())
+    return person
+
+
+@flow
+def community_member(line: Line, language: str) -> Person:
+    person = Person(line, language)
+    person.writes(first_held_out(language, "report_suspicion"), said(language, "utter_community_contacts"))
+    return person
+
+
+@flow
+def talk_to_a_person(line: Line, language: str) -> Person:
+    person = Person(line, language)
+    person.writes(keyword(language, "talk_to_human"), said(language, "utter_handoff_recorded"))
+    return person
+
+
+@flow
+def delete(line: Line, language: str) -> Person:
+    person = Person(line, language)
+    person.writes(keyword(language, "delete_data"), said(language, "utter_confirm_delete"))
+    person.writes(keyword(language, "affirm"), said(language, "utter_data_deleted"))
+    return person
+
+
+@flow
+def language_change(line: Line, language: str) -> Person:
+    person = Person(line, language)
+    other = "es" if language == "en" else "en"
+    menu = person.writes(keyword(language, "change_language"), said(language, "utter_language_menu"))
+    number = LANGUAGES.index(other) + 1
+    assert f"{number} {CATALOGS.template(other, f'language_{other}')}" in menu
+    before_the_switch = len(person.all_said())
+    person.writes(str(number), said(other, "utter_language_changed"))
+    person.writes(keyword(other, "talk_to_human"), said(other, "utter_handoff_recorded"))
+    after = " ".join(person.all_said()[before_the_switch:])
+    assert IDENTIFIER.detect(after).language == other, after
+    return person
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", list(FLOWS))
+def test_every_flow_in_every_language(line: Line, language: str, name: str) -> None:
+    person = FLOWS[name](line, language)
+    if name != "language_change":  # (that one checks its two languages itself)
+        check_language(person)
