@@ -91,10 +91,15 @@ def embeddings_of(messages: Sequence[Message]) -> np.ndarray:
     return np.vstack([vector for vector in found if vector is not None]).astype(np.float32)
 
 
-def trained_languages_of(examples: Sequence[Message], languages: Optional[Sequence[str]] = None) -> List[str]:
-    """Languages with at least ``MIN_EXAMPLES_PER_TRAINED_LANGUAGE`` training examples."""
+def languages_of(examples: Sequence[Message], languages: Optional[Sequence[str]] = None) -> List[str]:
+    """The detected language of each training example."""
     identifier = LanguageIdentifier(tuple(languages or recognised_languages()))
-    counts = Counter(identifier.detect(example.get(TEXT) or "").language for example in examples)
+    return [identifier.detect(example.get(TEXT) or "").language for example in examples]
+
+
+def trained_languages_of(example_languages: Sequence[str]) -> List[str]:
+    """Languages with at least ``MIN_EXAMPLES_PER_TRAINED_LANGUAGE`` training examples."""
+    counts = Counter(example_languages)
     return sorted(code for code, count in counts.items() if count >= MIN_EXAMPLES_PER_TRAINED_LANGUAGE)
 
 
@@ -200,7 +205,8 @@ class IndicatorDetector(GraphComponent):
             logger.warning("No training examples; only cues will be used.")
             return self._resource
         labels = [example_labels(example) for example in examples]
-        trained_languages = trained_languages_of(examples, self._languages)
+        example_languages = languages_of(examples, self._languages)
+        trained_languages = trained_languages_of(example_languages)
         model = train(
             [fold(example.get(TEXT)) for example in examples],
             embeddings_of(examples),
@@ -208,6 +214,7 @@ class IndicatorDetector(GraphComponent):
             [danger for _, danger in labels],
             INDICATOR_KEYS,
             self._settings(),
+            groups=example_languages,
         )
         for name, thresholds in model.thresholds.items():
             logger.info("Learnt %s thresholds: danger %.3f, concern %.3f", name, thresholds.danger, thresholds.concern)

@@ -49,4 +49,6 @@ class KeywordCommands(GraphComponent):
             if intent:
                 message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
                 message.set("command", intent, add_to_output=True)
+            elif self._words.is_answer(message.get(TEXT) or ""):
+                message.set("command", "answer", add_to_output=True)  # typed as told: never danger by itself
         return messages

@@ -62,6 +62,14 @@ class Keywords:
         return self.intents.get(normalised)
 
 
+    def is_answer(self, text: str) -> bool:
+        """True when the whole message is a word or phrase that answers a yes/no question
+        ("стоп", "tidak tahu"): typed as told, it is no cry for help, whatever it resembles."""
+        normalised = normalise(text)
+        return normalised in self.yes_words or normalised in self.no_words or normalised in self.skip_words \
+            or normalised in self.end_words or normalised in self.skip_phrases or normalised in self.end_phrases
+
+
 def _words(data: Mapping, key: str, where: str) -> Tuple[str, ...]:
     value = data.get(key) or []
     if not isinstance(value, list):
