@@ -214,7 +214,6 @@ class IndicatorDetector(GraphComponent):
             [danger for _, danger in labels],
             INDICATOR_KEYS,
             self._settings(),
-            groups=example_languages,
         )
         for name, thresholds in model.thresholds.items():
             logger.info("Learnt %s thresholds: danger %.3f, concern %.3f", name, thresholds.danger, thresholds.concern)

@@ -11,10 +11,8 @@ logistic regression:
 
 Each danger model has two thresholds learnt by cross-validation on the training data only (never
 on a test set): ``danger`` is the highest score that still finds ``danger_recall`` of the danger
-examples out of fold, in every language with enough of them (``group_min_danger``) as well as over
-all (a language with few examples would otherwise carry the misses of all the others), and
-``concern`` the one that finds ``concern_recall`` of them over all. Between the two a message is a
-concern: raised for a counselor's attention without the emergency script.
+examples out of fold, ``concern`` the one that finds ``concern_recall`` of them. Between the two a
+message is a concern: raised for a counselor's attention without the emergency script.
 """
 
 from __future__ import annotations
@@ -49,8 +47,6 @@ class ModelSettings:
     # does not resemble must still be found.
     danger_threshold_cap: float = 0.5
     concern_threshold_cap: float = 0.25
-    # A language (group) needs this many danger examples for its own recall constraint.
-    group_min_danger: int = 30
 
 
 @dataclass
@@ -195,25 +191,9 @@ def _scores_of(fitted: Sequence[Any], tasks: Sequence[Tuple[Any, Any, Any, Any]]
     return scores
 
 
-def group_recall_threshold(
-    scores: np.ndarray, positive: np.ndarray, groups: Sequence[str], recall: float, cap: float, min_positives: int
-) -> float:
-    """The highest threshold that finds ``recall`` of the positives over all and within every group
-    (language) that has at least ``min_positives`` of them."""
-    threshold = recall_threshold(scores, positive, recall, cap)
-    labels = np.asarray(groups)
-    for group in sorted(set(groups)):
-        member = labels == group
-        if int(positive[member].sum()) >= min_positives:
-            threshold = min(threshold, recall_threshold(scores[member], positive[member], recall, cap))
-    return threshold
-
-
-def _thresholds(scores: np.ndarray, danger: np.ndarray, settings: ModelSettings, groups: Sequence[str]) -> Thresholds:
+def _thresholds(scores: np.ndarray, danger: np.ndarray, settings: ModelSettings) -> Thresholds:
     return Thresholds(
-        danger=group_recall_threshold(
-            scores, danger, groups, settings.danger_recall, settings.danger_threshold_cap, settings.group_min_danger
-        ),
+        danger=recall_threshold(scores, danger, settings.danger_recall, settings.danger_threshold_cap),
         concern=recall_threshold(scores, danger, settings.concern_recall, settings.concern_threshold_cap),
     )
 
@@ -225,10 +205,8 @@ def train(
     danger: Sequence[bool],
     indicator_keys: Sequence[str],
     settings: ModelSettings = ModelSettings(),
-    groups: Sequence[str] = (),
 ) -> MessageModel:
-    """Fit the feature extractors, the three models and their thresholds (``groups``: each
-    example's language, for the per-language recall constraint; none when empty)."""
+    """Fit the feature extractors, the three models and their thresholds."""
     from sklearn.multiclass import OneVsRestClassifier
 
     model = MessageModel(
@@ -259,11 +237,10 @@ def train(
         )
         model.danger, model.danger_any_language = fitted[0], fitted[1]
         fitted_all, fitted_embedding = fitted[2 : 2 + len(folds_all)], fitted[2 + len(folds_all) :]
-        groups = list(groups) or [""] * len(danger_labels)
         model.thresholds = {
-            "trained": _thresholds(_scores_of(fitted_all, folds_all, features, len(danger_labels)), danger_labels, settings, groups),
+            "trained": _thresholds(_scores_of(fitted_all, folds_all, features, len(danger_labels)), danger_labels, settings),
             "any_language": _thresholds(
-                _scores_of(fitted_embedding, folds_embedding, embeddings, len(danger_labels)), danger_labels, settings, groups
+                _scores_of(fitted_embedding, folds_embedding, embeddings, len(danger_labels)), danger_labels, settings
             ),
         }
     return model
