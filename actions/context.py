@@ -23,6 +23,7 @@ from bot.handoff import queue as handoff_queue
 from bot.language import Detection, conversation_language, written_language
 from bot.language_menu import MENU_OPEN, MENU_SLOT, is_bare_number, picked_language
 from bot.language_names import requested_language
+from bot.nlu.keywords import keywords
 from bot.safety import mentions_child
 
 MISUNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
@@ -75,11 +76,17 @@ class ActionTrackContext(Configured, Action):
             update(MENU_SLOT, None)
         number_language = latest_user_metadata(tracker).get("language")
         default_language = number_language if number_language in config.languages else config.default_language
+        if tracker.get_slot("language") is None and default_language in keywords().languages_of(text):
+            # A first message that is one of the number's language's keywords ("अधिकार" is Hindi
+            # and Nepali, "стоп" Russian and Bulgarian) is taken in the number's language.
+            detection = Detection(default_language, 1.0)
         language = conversation_language(
             tracker.get_slot("language"), detection, text, asked_for, config.languages, default_language
         )
         update("language", language)
-        established = tracker.get_slot("language") is not None
+        # Under way, or to a number set to a language: an unsure guess of another language (a
+        # Bulgarian writing in Latin letters read as Polish) does not hand the person over.
+        established = tracker.get_slot("language") is not None or number_language in config.languages
         update(
             "written_language",
             written_language(tracker.get_slot("written_language"), detection, text, config.languages, established),

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 import uuid
-from typing import Callable, Dict, Iterator, List
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import pytest
 import yaml
@@ -30,6 +31,7 @@ from bot.dialogue.nlg import context_values
 from bot.knowledge import KnowledgeBase
 from bot.language import LanguageIdentifier, recognised_languages
 from bot.sms import to_gsm7
+from bot.text import fold
 from testsupport.servers import hotline_servers
 from testsupport.twilio_client import channel_environment
 from testsupport.twilio_emulator import running_emulator
@@ -54,8 +56,9 @@ pytestmark = [
 
 
 def compact(text: str) -> str:
-    """A text as the SMS channel sends it, without spaces (SMS parts are cut where the channel likes)."""
-    return re.sub(r"\s+", "", to_gsm7(text))
+    """A text as the SMS channel sends it, without spaces (SMS parts are cut where the channel
+    likes) and without accents (GSM-7 drops those it lacks only when the whole SMS fits it)."""
+    return re.sub(r"\s+", "", fold(to_gsm7(text)))
 
 
 def said(language: str, key: str, **values: object) -> str:
@@ -72,15 +75,24 @@ def prefix_of(language: str, key: str) -> str:
     return CATALOGS.template(language, key).split("{")[0]
 
 
+def script(text: str) -> str:
+    """The Unicode script of the first letter of ``text`` ("LATIN", "CYRILLIC", "DEVANAGARI" ...)."""
+    return next((unicodedata.name(char).split()[0] for char in text if char.isalpha()), "")
+
+
 def first_example(language: str, intent: str) -> str:
-    """The first training example of ``intent`` in the language (danger only for emergencies)."""
+    """The first training example of ``intent`` in the language's own script (danger only for
+    emergencies). Romanised messages (Bulgarian or Hindi in Latin letters) are measured by
+    ``hotline eval``; here the conversation in each language is what is tested."""
+    own_script = script(CATALOGS.template(language, "utter_emergency"))
     for path in sorted((PROJECT_ROOT / "nlu_data" / language).glob("*.yml")):
         if path.stem == "hard_negatives":
             continue
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             for example in block["examples"] if block.get("intent") == intent else ():
-                if intent == "emergency" or not (example.get("metadata") or {}).get("danger"):
-                    return str(example["text"]).strip()
+                text = str(example["text"]).strip()
+                if script(text) == own_script and (intent == "emergency" or not (example.get("metadata") or {}).get("danger")):
+                    return text
     raise LookupError(f"no {intent} example in nlu_data/{language}")
 
 
@@ -99,20 +111,26 @@ class Person:
     def all_said(self) -> List[str]:
         return self.line.replies_to(self.address)
 
-    def writes(self, text: str, expect: str, timeout: float = 60.0) -> str:
-        """Send ``text``; wait until the line has said ``expect`` (compared as SMS text); everything
-        the line said since."""
+    def writes(self, text: str, *expected: str, timeout: float = 60.0) -> str:
+        """Send ``text``; wait until the line has said every one of ``expected`` (compared as SMS
+        text: a long answer arrives as several SMS); everything the line said since."""
+        return self.writes_one_of(text, expected, timeout=timeout)[1]
+
+    def writes_one_of(self, text: str, *answers: Sequence[str], timeout: float = 60.0) -> Tuple[int, str]:
+        """Send ``text``; wait until the line has said all the texts of one of ``answers``; which
+        one, and everything the line said since."""
         before = len(self.all_said())
         self.line.text(self.address, text, to=NUMBER_OF[self.language])
-        wanted = compact(expect)
-        assert wanted, f"[{self.language}] nothing to wait for after {text!r}"
+        wanted = [[compact(expect) for expect in answer] for answer in answers]
+        assert wanted and all(all(answer) for answer in wanted), f"[{self.language}] nothing to wait for after {text!r}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            answer = " ".join(self.all_said()[before:])
-            if wanted in compact(answer):
-                return answer
+            said_since = " ".join(self.all_said()[before:])
+            for index, answer in enumerate(wanted):
+                if all(want in compact(said_since) for want in answer):
+                    return index, said_since
             time.sleep(0.2)
-        raise AssertionError(f"[{self.language}] after {text!r} expected {expect!r}, got {self.all_said()[before:]!r}")
+        raise AssertionError(f"[{self.language}] after {text!r} expected one of {answers!r}, got {self.all_said()[before:]!r}")
 
 
 @pytest.fixture(scope="module")
@@ -178,15 +196,20 @@ def situation_and_screening(line: Line, language: str) -> Person:
 def rights(line: Line, language: str) -> Person:
     person = Person(line, language)
     overview = KNOWLEDGE.rights(JURISDICTION_OF[language], "overview")
-    answer = person.writes(keyword(language, "ask_rights"), overview.short[language])
-    assert overview.source.last_reviewed in answer or overview.source.last_reviewed in " ".join(person.all_said()), answer
+    person.writes(keyword(language, "ask_rights"), overview.short[language], overview.source.last_reviewed)
     return person
 
 
 @flow
 def community_member(line: Line, language: str) -> Person:
     person = Person(line, language)
-    person.writes(first_example(language, "report_suspicion"), said(language, "utter_community_contacts"))
+    number = KNOWLEDGE.jurisdictions[JURISDICTION_OF[language]].emergency_number
+    guidance = [said(language, "utter_community_contacts")]
+    # Where the report reads as danger now, a witness gets the emergency number first instead.
+    danger_now = [said(language, "utter_emergency"), said(language, "utter_community_do_not_confront")]
+    answer, _ = person.writes_one_of(first_example(language, "report_suspicion"), guidance, danger_now)
+    if answer == 1:
+        assert number and number in person.all_said()[0], (language, person.all_said())
     return person
 
 
@@ -209,9 +232,14 @@ def delete(line: Line, language: str) -> Person:
 def language_change(line: Line, language: str) -> Person:
     person = Person(line, language)
     other = "es" if language == "en" else "en"
-    menu = person.writes(keyword(language, "change_language"), said(language, "utter_language_menu"))
     number = LANGUAGES.index(other) + 1
-    assert f"{number} {CATALOGS.template(other, f'language_{other}')}" in menu
+    last = LANGUAGES[-1]
+    person.writes(
+        keyword(language, "change_language"),
+        said(language, "utter_language_menu"),
+        f"{number} {CATALOGS.template(other, f'language_{other}')}",
+        f"{len(LANGUAGES)} {CATALOGS.template(last, f'language_{last}')}",  # the whole menu has come
+    )
     before_the_switch = len(person.all_said())
     person.writes(str(number), said(other, "utter_language_changed"))
     person.writes(keyword(other, "talk_to_human"), said(other, "utter_handoff_recorded"))

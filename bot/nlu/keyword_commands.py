@@ -4,6 +4,8 @@ The bot tells people to reply with single words; when a message is exactly one o
 the intent is certain, so this component sets it with confidence 1.0 (also over
 ``nlu_fallback``). The words are data, per language: ``bot/nlu/keywords/<lang>.yml``
 (:mod:`bot.nlu.keywords`); a message that is only a language's name asks for that language.
+A whole-message answer word ("стоп") or a one- or two-digit number is marked ``command:
+answer``: typed as told, it is never danger by itself.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.language_menu import is_bare_number
 from bot.language_names import is_only_a_language_name
 from bot.nlu.keywords import Keywords, keywords
+
+
+def is_short_number(text: str) -> bool:
+    """A message of one or two digits (a pick from the language menu, an age, a count): an
+    answer. (A longer number, "911" say, is left to the danger model.)"""
+    return is_bare_number(text) and len(text.strip().rstrip(".)")) <= 2
 
 
 def command_intent(text: str, words: Keywords) -> Optional[str]:
@@ -49,6 +58,6 @@ class KeywordCommands(GraphComponent):
             if intent:
                 message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
                 message.set("command", intent, add_to_output=True)
-            elif self._words.is_answer(message.get(TEXT) or ""):
+            elif self._words.is_answer(message.get(TEXT) or "") or is_short_number(message.get(TEXT) or ""):
                 message.set("command", "answer", add_to_output=True)  # typed as told: never danger by itself
         return messages

@@ -15,7 +15,7 @@ language menu, and a message that is only a language's name asks for that langua
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Mapping, Optional, Tuple
@@ -51,6 +51,14 @@ class Keywords:
     skip_phrases: Tuple[str, ...]
     end_words: FrozenSet[str]
     end_phrases: Tuple[str, ...]
+    # Every command and answer word -> the languages whose files list it.
+    languages: Mapping[str, FrozenSet[str]] = field(default_factory=dict)
+    # Every answer word and phrase in one set (filled in from the lists above).
+    answers: FrozenSet[str] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        words = self.yes_words | self.no_words | self.skip_words | self.end_words
+        object.__setattr__(self, "answers", words | frozenset(self.skip_phrases) | frozenset(self.end_phrases))
 
     def command_intent(self, text: str) -> Optional[str]:
         """The intent of a message that is exactly one keyword (or a flag, or "1"), else None."""
@@ -61,13 +69,14 @@ class Keywords:
             return "change_language"
         return self.intents.get(normalised)
 
-
     def is_answer(self, text: str) -> bool:
         """True when the whole message is a word or phrase that answers a yes/no question
         ("стоп", "tidak tahu"): typed as told, it is no cry for help, whatever it resembles."""
-        normalised = normalise(text)
-        return normalised in self.yes_words or normalised in self.no_words or normalised in self.skip_words \
-            or normalised in self.end_words or normalised in self.skip_phrases or normalised in self.end_phrases
+        return normalise(text) in self.answers
+
+    def languages_of(self, text: str) -> FrozenSet[str]:
+        """The languages in whose keyword file the whole message is listed ("अधिकार": hi and ne)."""
+        return self.languages.get(normalise(text), frozenset())
 
 
 def _words(data: Mapping, key: str, where: str) -> Tuple[str, ...]:
@@ -82,6 +91,7 @@ def load_keywords(directory: Path = KEYWORDS_DIR) -> Keywords:
     intents: Dict[str, str] = {}
     owners: Dict[str, str] = {}
     answers: Dict[str, Dict[str, str]] = {name: {} for name in ANSWER_LISTS}
+    languages: Dict[str, set] = {}
     for path in sorted(Path(directory).glob("*.yml")):
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle) or {}
@@ -95,9 +105,11 @@ def load_keywords(directory: Path = KEYWORDS_DIR) -> Keywords:
                         f"'{word}' is '{intent}' in {path.name} but '{intents[word]}' in {owners[word]}"
                     )
                 intents[word], owners[word] = intent, path.name
+                languages.setdefault(word, set()).add(path.stem)
         for name in ANSWER_LISTS:
             for word in _words(data, name, path.name):
                 answers[name].setdefault(word, path.name)
+                languages.setdefault(word, set()).add(path.stem)
     contradictions = set(answers["yes_words"]) & set(answers["no_words"])
     if contradictions:
         raise ConfigError(f"words that answer both yes and no: {sorted(contradictions)}")
@@ -109,6 +121,7 @@ def load_keywords(directory: Path = KEYWORDS_DIR) -> Keywords:
         skip_phrases=tuple(answers["skip_phrases"]),
         end_words=frozenset(answers["end_words"]),
         end_phrases=tuple(answers["end_phrases"]),
+        languages={word: frozenset(codes) for word, codes in languages.items()},
     )
 
 

@@ -2,6 +2,8 @@
 
 The language is one of the recognised ones (``bot/languages.yml``), which may be one the bot
 does not write in: actions then answer in the default language and ask a counselor to help.
+The language the line's number is set to (channel metadata ``language``) settles a message that
+reads the same in two languages of one script.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ class LanguageDetector(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            detection = self._identifier.detect(message.get(TEXT) or "")
+            # The language the line's number is set to (channel metadata), when it has one.
+            metadata = message.get("metadata") or {}
+            expected = metadata.get("language") if isinstance(metadata, dict) else None
+            detection = self._identifier.detect(message.get(TEXT) or "", expected if isinstance(expected, str) else None)
             message.set("language", detection.language, add_to_output=True)
             message.set("language_confidence", round(detection.confidence, 4), add_to_output=True)
         return messages

@@ -32,10 +32,11 @@ def tracker(
     active_loop: Optional[str] = None,
     sender: str = "conversation-1",
     earlier_user_turns: int = 0,
+    metadata: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], **(parse or {})}
     events: List[Dict[str, Any]] = [{"event": "user", "text": "earlier", "parse_data": {}} for _ in range(earlier_user_turns)]
-    events.append({"event": "user", "text": text, "parse_data": latest, "metadata": {}})
+    events.append({"event": "user", "text": text, "parse_data": latest, "metadata": dict(metadata or {})})
     return Tracker(
         sender_id=sender,
         slots=dict(slots or {}),
@@ -117,6 +118,16 @@ async def test_emergency_first_message_gets_the_number_first_and_the_top_priorit
     summary = summary_of(database_url, sealer, record.id)
     assert record.priority == 1 and record.reason == "emergency" and summary["danger"] is True
     assert summary["bot_told"][:2] == ["utter_emergency", "utter_emergency_safety_check"]  # counselors see it
+
+
+async def test_a_witness_to_danger_gets_the_number_first_and_is_told_not_to_confront(
+    settings: Settings, database_url: str
+) -> None:
+    """Someone else is in danger: no "is it safe for you to keep texting", the same urgency."""
+    text = "the boss next door is beating the kitchen boy right now"
+    responses, events = await run(ActionEmergency(settings), tracker(text, "report_suspicion", parse={"danger": True}))
+    assert responses == ["utter_emergency", "utter_community_do_not_confront", "utter_handoff_urgent"]
+    assert open_escalation(database_url, "conversation-1").priority == 1
 
 
 async def test_second_misunderstanding_in_a_row_offers_a_person(settings: Settings) -> None:

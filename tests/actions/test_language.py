@@ -70,3 +70,30 @@ async def test_any_other_message_closes_the_menu(settings: Settings) -> None:
 async def test_a_language_the_line_does_not_write_is_answered_honestly(settings: Settings) -> None:
     messages, _ = await _run(ActionChangeLanguage(_settings(settings)), tracker("in Khmer please", "change_language", slots={**OPEN, MENU_SLOT: None}))
     assert [message["response"] for message in messages] == ["utter_language_unavailable"]
+
+
+async def test_a_first_keyword_two_languages_share_is_taken_in_the_language_of_the_number(settings: Settings) -> None:
+    """"अधिकार" (rights) is the same word in Hindi and Nepali: a Nepali line's number answers in Nepali."""
+    configured = settings_from({"HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_LANGUAGES": "en,hi,ne"})
+    parse = {"language": "hi", "language_confidence": 1.0}
+    nepali_number = tracker("अधिकार", "ask_rights", parse=parse, metadata={"language": "ne"})
+    _, events = await _run(ActionTrackContext(configured), nepali_number)
+    assert SlotSet("language", "ne") in events
+    _, events = await _run(ActionTrackContext(configured), tracker("अधिकार", "ask_rights", parse=parse))
+    assert SlotSet("language", "hi") in events
+    # Later in a Hindi conversation the same word changes nothing.
+    later = tracker("अधिकार", "ask_rights", slots={"language": "hi"}, parse=parse, metadata={"language": "ne"})
+    _, events = await _run(ActionTrackContext(configured), later)
+    assert not [event for event in events if event.get("name") == "language"]
+
+
+async def test_an_unsure_guess_of_another_language_keeps_the_language_of_the_number(settings: Settings) -> None:
+    """Bulgarian typed in Latin letters reads as Polish, unsurely: the Bulgarian line answers in Bulgarian."""
+    configured = settings_from({"HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_LANGUAGES": "en,bg"})
+    text = "momicheta v masazhnoto studio nikoga ne izlizat navan"
+    unsure = {"language": "pl", "language_confidence": 0.56}
+    _, events = await _run(ActionTrackContext(configured), tracker(text, "report_suspicion", parse=unsure, metadata={"language": "bg"}))
+    assert SlotSet("language", "bg") in events and not [e for e in events if e.get("name") == "written_language"]
+    sure = {"language": "pl", "language_confidence": 0.97}
+    _, events = await _run(ActionTrackContext(configured), tracker(text, "report_suspicion", parse=sure, metadata={"language": "bg"}))
+    assert SlotSet("written_language", "pl") in events

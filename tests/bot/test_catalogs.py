@@ -131,6 +131,7 @@ NO_NOTICE_TURNS = {
     # (its answer gives the emergency number, so the notice leaves it out)
     "a community member": ["utter_welcome", "utter_suspicion_thanks", "utter_community_do_not_confront", "utter_community_contacts"],
     "an emergency": ["utter_emergency", "utter_emergency_safety_check", "utter_handoff_urgent"],
+    "someone else in danger": ["utter_emergency", "utter_community_do_not_confront", "utter_handoff_urgent"],
     "another language": ["utter_other_language", "utter_queue_place"],
 }
 

@@ -51,6 +51,18 @@ def test_names_are_found_as_words_or_inside_unspaced_scripts() -> None:
     assert is_only_a_language_name("Español!") and not is_only_a_language_name("hablo español")
 
 
+def test_the_word_for_language_opens_the_menu_in_every_language() -> None:
+    """"bahasa" means "language": it opens the menu; it never picks Indonesian."""
+    from bot.config import PROJECT_ROOT
+
+    for path in sorted((PROJECT_ROOT / "bot" / "nlu" / "keywords").glob("*.yml")):
+        import yaml
+
+        words = yaml.safe_load(path.read_text(encoding="utf-8"))["change_language"]
+        assert requested_language(str(words[0])) is None, (path.stem, words[0])
+    assert requested_language("ganti bahasa") is None
+
+
 def test_no_language_name_is_also_a_place() -> None:
     """"Indonesia" answers "which country are you in?": it must not switch the language."""
     from bot.config import PROJECT_ROOT, shipped_languages
@@ -74,3 +86,14 @@ def test_an_answer_word_that_means_yes_in_one_language_and_no_in_another_is_refu
     (tmp_path / "bb.yml").write_text("no_words: [po]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="both yes and no"):
         load_keywords(tmp_path)
+
+
+@pytest.mark.parametrize("text, answer", [("2", True), ("12.", True), ("٣", True), ("стоп", True), ("911", False), ("he has a knife", False)])
+def test_a_menu_number_or_an_answer_word_is_marked_as_typed_never_danger_by_itself(text: str, answer: bool) -> None:
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.keyword_commands import KeywordCommands
+
+    [message] = KeywordCommands(keywords()).process([Message(data={TEXT: text})])
+    assert (message.get("command") == "answer") is answer

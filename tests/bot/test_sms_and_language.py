@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.language import Detection, LanguageIdentifier, conversation_language, written_language
@@ -99,6 +101,17 @@ def test_nepali_is_told_from_hindi_by_words_only_nepali_uses() -> None:
     assert identifier.detect("मलाई मद्दत चाहिन्छ, मालिकले मेरो पासपोर्ट लिएको छ").language == "ne"
     assert identifier.detect("मुझे मदद चाहिए, मालिक ने मेरा पासपोर्ट ले लिया है").language == "hi"
     assert identifier.detect("मुझे कुछ पैसे नहीं मिले").language == "hi"  # कुछ ends in छ but is Hindi
+    # Nepali writes its postpositions on the word (घरमा "in the house", मालिकले "the employer").
+    assert identifier.detect("साउदीमा मालिकले पासपोर्ट राख्न पाउँछ कि पाउँदैन").language == "ne"
+    # A Hindi word with a Nepali ending ("पहले", "आपको") is outweighed by Hindi's own words.
+    assert identifier.detect("पहले आपको बताया था कि मालिक पैसे नहीं देता").language == "hi"
+
+
+def test_a_word_both_languages_share_is_read_in_the_language_of_the_lines_number() -> None:
+    identifier = LanguageIdentifier(["en", "hi", "ne"])
+    assert identifier.detect("नमस्ते", expected="ne").language == "ne"
+    assert identifier.detect("नमस्ते").language == "hi"
+    assert identifier.detect("मुझे मदद चाहिए", expected="ne").language == "hi"  # Hindi's own words win
 
 
 def test_a_language_the_bot_cannot_write_is_kept_for_the_counselor_and_short_messages_never_change_it() -> None:
@@ -168,3 +181,16 @@ def test_words_keep_their_vowel_signs() -> None:
 )
 def test_a_minor_is_noticed_in_every_language(text: str, minor: bool) -> None:
     assert mentions_child(text) is minor
+
+
+def test_every_combining_mark_is_part_of_a_word() -> None:
+    """Word patterns add the combining marks ``\\w`` leaves out; none may be missed, in any plane."""
+    import sys
+    import unicodedata
+
+    from bot.text import MARKS
+
+    every_mark = re.compile(f"[{MARKS}]")
+    missed = [hex(point) for point in range(sys.maxunicode + 1)
+              if unicodedata.category(chr(point)) in ("Mn", "Mc") and not every_mark.match(chr(point))]
+    assert not missed
