@@ -57,20 +57,20 @@ class KnowledgeTranslation:
             data.setdefault("countries", {})[self.language] = [str(word) for word in texts["countries"] or ()]
         if "emergency" in texts:
             data["emergency"].setdefault("text", {})[self.language] = str(texts["emergency"])
-        hotlines = {str(item.get("id")): item for item in data.get("hotlines") or ()}
-        for hotline_id, hotline_texts in (texts.get("hotlines") or {}).items():
-            if hotline_id not in hotlines:
-                raise KnowledgeBaseError(f"{at}: no help line '{hotline_id}' in {where}")
-            for key in ("name", "contact"):
-                if key in hotline_texts:
-                    hotlines[hotline_id].setdefault(key, {})[self.language] = str(hotline_texts[key])
-        rights = {str(entry.get("topic")): entry for entry in data.get("rights") or ()}
-        for topic, topic_texts in (texts.get("rights") or {}).items():
-            if topic not in rights:
-                raise KnowledgeBaseError(f"{at}: no rights entry '{topic}' in {where}")
-            for key in ("short", "detail"):
-                if key in topic_texts:
-                    rights[topic].setdefault(key, {})[self.language] = str(topic_texts[key])
+        self._apply_to_items(data.get("hotlines"), "id", texts.get("hotlines"), ("name", "contact"), f"{at}: no help line", where)
+        self._apply_to_items(data.get("rights"), "topic", texts.get("rights"), ("short", "detail"), f"{at}: no rights entry", where)
+
+    def _apply_to_items(
+        self, items: Any, id_key: str, texts: Any, fields: Tuple[str, ...], missing: str, where: str
+    ) -> None:
+        """Put texts keyed by an item's ``id_key`` (a help line's id, a topic) into its ``fields``."""
+        by_id = {str(item.get(id_key)): item for item in items or ()}
+        for item_id, item_texts in (texts or {}).items():
+            if item_id not in by_id:
+                raise KnowledgeBaseError(f"{missing} '{item_id}' in {where}")
+            for key in fields:
+                if key in item_texts:
+                    by_id[item_id].setdefault(key, {})[self.language] = str(item_texts[key])
 
     def check_all_used(self, known: Mapping[str, Any]) -> None:
         """Refuse texts for a jurisdiction the knowledge base does not have."""

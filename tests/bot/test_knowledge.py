@@ -18,7 +18,7 @@ LANGUAGES = shipped_languages(PROJECT_ROOT / "translations")
 KB_DIR = PROJECT_ROOT / "bot" / "knowledge" / "data"
 KNOWLEDGE = KnowledgeBase.load(KB_DIR, LANGUAGES)
 # Where every number and legal reference comes from (with the verbatim quote that gives it).
-SOURCES = (PROJECT_ROOT / "docs" / "knowledge-sources.md", PROJECT_ROOT.parent / "shared" / "reference" / "domain-facts.md")
+SOURCES = (PROJECT_ROOT / "docs" / "knowledge-sources.md",)
 def numbers_in(text: str) -> set[str]:
     """Every run of digits of ``text`` ("call +63 2 1348" -> 63, 2, 1348), in any script's digits."""
     return set(re.findall(r"\d+", "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)))
