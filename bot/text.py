@@ -7,7 +7,7 @@ import unicodedata
 
 # Where combining marks are: planes 0-2 and the variation selectors of plane 14 (scanning only
 # these keeps the import fast; tests/bot/test_sms_and_language.py checks no mark lies outside).
-_MARK_PLANES = tuple(range(0x30000)) + tuple(range(0xE0000, 0xE1000))
+_MARK_PLANES = (range(0x30000), range(0xE0000, 0xE1000))
 
 
 def _mark_class() -> str:
@@ -17,7 +17,7 @@ def _mark_class() -> str:
     and Khmer words wherever a vowel sign sits; every word pattern here adds them back.
     """
     ranges: list[tuple[int, int]] = []
-    for point in _MARK_PLANES:
+    for point in (point for plane in _MARK_PLANES for point in plane):
         if unicodedata.category(chr(point)) in ("Mn", "Mc"):
             if ranges and ranges[-1][1] == point - 1:
                 ranges[-1] = (ranges[-1][0], point)

@@ -91,15 +91,10 @@ def embeddings_of(messages: Sequence[Message]) -> np.ndarray:
     return np.vstack([vector for vector in found if vector is not None]).astype(np.float32)
 
 
-def languages_of(examples: Sequence[Message], languages: Optional[Sequence[str]] = None) -> List[str]:
-    """The detected language of each training example."""
-    identifier = LanguageIdentifier(tuple(languages or recognised_languages()))
-    return [identifier.detect(example.get(TEXT) or "").language for example in examples]
-
-
-def trained_languages_of(example_languages: Sequence[str]) -> List[str]:
+def trained_languages_of(examples: Sequence[Message], languages: Optional[Sequence[str]] = None) -> List[str]:
     """Languages with at least ``MIN_EXAMPLES_PER_TRAINED_LANGUAGE`` training examples."""
-    counts = Counter(example_languages)
+    identifier = LanguageIdentifier(tuple(languages or recognised_languages()))
+    counts = Counter(identifier.detect(example.get(TEXT) or "").language for example in examples)
     return sorted(code for code, count in counts.items() if count >= MIN_EXAMPLES_PER_TRAINED_LANGUAGE)
 
 
@@ -205,8 +200,7 @@ class IndicatorDetector(GraphComponent):
             logger.warning("No training examples; only cues will be used.")
             return self._resource
         labels = [example_labels(example) for example in examples]
-        example_languages = languages_of(examples, self._languages)
-        trained_languages = trained_languages_of(example_languages)
+        trained_languages = trained_languages_of(examples, self._languages)
         model = train(
             [fold(example.get(TEXT)) for example in examples],
             embeddings_of(examples),

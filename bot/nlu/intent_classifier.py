@@ -29,7 +29,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.indicators import embeddings_of, languages_of, trained_languages_of
+from bot.nlu.indicators import embeddings_of, trained_languages_of
 from bot.nlu.message_model import ModelSettings, TextFeatures, jobs_for, logistic
 from bot.text import fold
 
@@ -90,7 +90,7 @@ class SentenceIntentClassifier(GraphComponent):
             "features": features,
             "classifier": classifier,
             "any_language": any_language,
-            "trained_languages": trained_languages_of(languages_of(examples)),
+            "trained_languages": trained_languages_of(examples),
         }
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
