@@ -3,19 +3,22 @@
 Detection uses lingua restricted to the recognised languages (``languages.yml``); scripts lingua
 does not know (Burmese, Khmer, Lao, Sinhala, Ethiopic) are recognised by Unicode block, a
 language lingua lacks that shares a script with one it has (Nepali beside Hindi) by words only it
-uses, and very short messages ("hello", "hola") by the marker words in ``language_markers.yml``.
+uses, a language typed in Latin letters (Hinglish, Arabizi, Russian in transliteration, Vietnamese
+without tone marks) by the words only its romanisation uses, and very short messages ("hello",
+"hola") by the marker words in ``language_markers.yml``.
 A conversation keeps its language unless the person asks for another one or clearly writes in it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.text import word_tokens, words
+from bot.text import fold, word_tokens, words
 
 # Unicode blocks of scripts that lingua lacks, and the language each one means here.
 SCRIPT_RULES: Tuple[Tuple[int, int, str], ...] = (
@@ -36,6 +39,18 @@ SWITCH_MIN_WORDS = 3
 # Scripts without spaces (Thai, Chinese ...) have few "words": this many characters count instead.
 UNSPACED_MIN_CHARACTERS = 6
 FIRST_MESSAGE_MIN_CONFIDENCE = 0.5
+# A message in Latin letters is read as a romanised language when at least this many of its words,
+# and this share of them, are that romanisation's own words (see :class:`RomanisedRule`).
+ROMANISED_MIN_WORDS = 2
+ROMANISED_MIN_SHARE = 0.2
+ROMANISED_CONFIDENCE = 0.9
+# Letters outside Latin's blocks (Latin-1, Extended-A/B, IPA) mean the text is not romanised.
+_LATIN_END = 0x02AF
+_LATIN_TOKEN = re.compile(r"[a-z0-9']+")
+# Some romanisations write letters Latin lacks as digits: Arabizi 3 (ع), 7 (ح), 2 (ء), 5 (خ), 9 (ق)
+# ("7abibi", "ma3a"), Bulgarian 4 (ч) and 6 (ш) ("6efa", "momi4e"). Not a digit word's ending
+# ("9am", "12th", "2day") and not Indonesian's doubling ("anak2" for "anak-anak").
+_NOT_DIGIT_LETTERS = re.compile(r"^(?:\d+(?:am|pm|st|nd|rd|th|hrs?|mins?|yrs?|days?|kg|km)|2(?:day|nite|night|morrow|moro|mrw)|.*[a-z]2)$")
 
 
 def long_enough(text: str) -> bool:
@@ -75,6 +90,33 @@ class SharedScriptRule:
         return ours > theirs or (expected == self.language and ours == theirs == 0)
 
 
+@dataclass(frozen=True)
+class RomanisedRule:
+    """``language`` typed in Latin letters, as many people text it (Hinglish "mujhe madad chahiye",
+    Arabizi "7ad ysa3edni", Russian "pomogite mne").
+
+    lingua has no model of these and reads them as Swahili, Tagalog or Albanian. The evidence is
+    the words only this romanisation uses (none of them a word of a Latin-script language here),
+    and the digits some romanisations write for letters Latin lacks.
+    """
+
+    language: str
+    words: FrozenSet[str]
+    letter_digits: str = ""
+
+    def evidence(self, tokens: Sequence[str]) -> int:
+        """How many of ``tokens`` (folded Latin words) are this romanisation's."""
+        return sum(1 for token in tokens if token in self.words or self._spelt_with_digits(token))
+
+    def _spelt_with_digits(self, token: str) -> bool:
+        """A word of two or more letters with a digit standing for a letter ("ma3a", "6te")."""
+        if not self.letter_digits or not any(digit in token for digit in self.letter_digits):
+            return False
+        letters = sum(char.isalpha() for char in token)
+        spelt = all(char.isalpha() or char in self.letter_digits for char in token)
+        return spelt and letters >= 2 and _NOT_DIGIT_LETTERS.match(token) is None
+
+
 def _languages_data() -> Dict:
     with open(LANGUAGES_FILE, encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
@@ -99,6 +141,27 @@ def shared_script_rules(languages: Sequence[str]) -> Tuple[SharedScriptRule, ...
                 )
             )
     return tuple(rules)
+
+
+def romanised_rules(languages: Sequence[str]) -> Tuple[RomanisedRule, ...]:
+    rules = []
+    for code, rule in (_languages_data().get("romanised") or {}).items():
+        if code in languages:
+            rules.append(
+                RomanisedRule(
+                    language=str(code),
+                    words=frozenset(fold(str(word)) for word in rule.get("words") or ()),
+                    letter_digits=str(rule.get("letter_digits") or ""),
+                )
+            )
+    return tuple(rules)
+
+
+def latin_tokens(text: str) -> Optional[list[str]]:
+    """The folded words of ``text`` if every letter in it is Latin, else None."""
+    if any(char.isalpha() and ord(char) > _LATIN_END for char in text):
+        return None
+    return _LATIN_TOKEN.findall(fold(text))
 
 
 @dataclass(frozen=True)
@@ -127,6 +190,7 @@ class LanguageIdentifier:
                 continue
         self._script_codes = script_codes & set(self.languages)
         self._shared_script = shared_script_rules(self.languages)
+        self._romanised = romanised_rules(self.languages)
         self._detector = None
         if len(lingua_codes) >= 2:
             self._detector = LanguageDetectorBuilder.from_iso_codes_639_1(*lingua_codes).build()
@@ -150,6 +214,21 @@ class LanguageIdentifier:
         found = {self._markers[token] for token in tokens if token in self._markers}
         return found.pop() if len(found) == 1 else None
 
+    def _by_romanisation(self, text: str, expected: Optional[str]) -> Optional[str]:
+        """The romanised language ``text`` is typed in, when its own words make that clear."""
+        tokens = latin_tokens(text) if self._romanised else None
+        if not tokens:
+            return None
+        scores = sorted(((rule.evidence(tokens), rule.language) for rule in self._romanised), reverse=True)
+        best, language = scores[0]
+        if best < ROMANISED_MIN_WORDS or best < ROMANISED_MIN_SHARE * len(tokens):
+            return None
+        tied = [code for score, code in scores if score == best]
+        if len(tied) == 1:
+            return language
+        # Hindi and Nepali share words ("ghar", "paisa"): the line's number settles a tie.
+        return expected if expected in tied else None
+
     def _by_script(self, text: str) -> Optional[str]:
         counts: Dict[str, int] = {}
         for char in text:
@@ -171,6 +250,9 @@ class LanguageIdentifier:
         marked = self._by_markers(text)
         if marked:
             return Detection(marked, 0.95)
+        romanised = self._by_romanisation(text, expected)
+        if romanised:
+            return Detection(romanised, ROMANISED_CONFIDENCE)
         if self._detector is None:
             return Detection(self._only or self.languages[0], 1.0 if self._only else 0.0)
         values = self._detector.compute_language_confidence_values(text)

@@ -114,6 +114,50 @@ def test_a_word_both_languages_share_is_read_in_the_language_of_the_lines_number
     assert identifier.detect("मुझे मदद चाहिए", expected="ne").language == "hi"  # Hindi's own words win
 
 
+ROMANISED = ["en", "es", "fr", "pt", "ro", "sq", "tl", "id", "vi", "sw", "pl", "tr", "hi", "ne", "ar", "ru", "uk", "bg"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("bhai mujhe yahan se nikalna hai, seth ne mera passport rakh liya", "hi"),
+        ("malai yaha bata nikalnu cha, sahu le mero passport rakheko cha", "ne"),
+        ("ana m7bosa fel beit w el madam 5adet el basbor, 7ad ysa3edni", "ar"),
+        ("pomogite pozhaluysta, hozyain zabral pasport i ne platit", "ru"),
+        ("dopomozhit' bud' laska, vlasnyk zabrav pasport i ne platyt'", "uk"),
+        ("pomognete mi, shefat vzeha pasporta i ne mi plashta", "bg"),
+        ("6efa ni zakliu4i v kazarmata, pomognete", "bg"),
+        ("cuu voi, tui no danh em trong phong, khong cho ra ngoai", "vi"),
+    ],
+)
+def test_a_language_typed_in_latin_letters_is_read_by_its_own_words(text: str, language: str) -> None:
+    assert LanguageIdentifier(ROMANISED).detect(text).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("my boss took my passport and i have not been paid since june", "en"),
+        ("mi jefe me quitó el pasaporte y no me paga desde junio", "es"),
+        ("kinuha ng amo ko yung passport ko at hindi pa ako sinasahuran", "tl"),
+        ("majikan saya ambil paspor saya dan gaji belum dibayar", "id"),
+        ("bosi wangu amechukua pasipoti yangu na hajanilipa mshahara", "sw"),
+        ("szef zabrał mi paszport i nie płaci mi od czerwca", "pl"),
+        ("see you 2day at 9am, gr8", "en"),
+        ("majikan laki2 masuk kamar malam2, aku takut sekali", "id"),  # Indonesian doubling, not Arabizi
+    ],
+)
+def test_latin_script_languages_are_not_taken_for_a_romanisation(text: str, language: str) -> None:
+    assert LanguageIdentifier(ROMANISED).detect(text).language == language
+
+
+def test_arabizi_digits_count_as_arabic_and_a_tie_between_hindi_and_nepali_goes_to_the_lines_number() -> None:
+    identifier = LanguageIdentifier(ROMANISED)
+    assert identifier.detect("3ayez a5rog mn hena").language == "ar"
+    assert identifier.detect("ghar paisa", expected="ne").language == "ne"
+    assert identifier.detect("ghar paisa", expected="hi").language == "hi"
+
+
 def test_a_language_the_bot_cannot_write_is_kept_for_the_counselor_and_short_messages_never_change_it() -> None:
     configured = ("en", "es")
     swahili = Detection("sw", 0.97)
@@ -194,3 +238,30 @@ def test_every_combining_mark_is_part_of_a_word() -> None:
     missed = [hex(point) for point in range(sys.maxunicode + 1)
               if unicodedata.category(chr(point)) in ("Mn", "Mc") and not every_mark.match(chr(point))]
     assert not missed
+
+
+def test_no_word_of_a_romanisation_is_a_word_of_a_latin_script_languages_training_data() -> None:
+    """A romanisation's word that Spanish or Tagalog also uses ("ko", "ng") would take their messages."""
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+    from bot.language import latin_tokens, recognised_languages, romanised_rules
+
+    identifier = LanguageIdentifier(recognised_languages())
+    rules = romanised_rules(recognised_languages())
+    clashes = set()
+    for language in ("en", "es", "fr", "pt", "ro", "sq", "tl", "id", "vi"):
+        for path in (PROJECT_ROOT / "nlu_data" / language).glob("*.yml"):
+            for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+                for example in block["examples"]:
+                    tokens = latin_tokens(example["text"]) or []
+                    read_as = identifier.detect(example["text"]).language
+                    if read_as not in (language, "en") and read_as in {rule.language for rule in rules}:
+                        continue  # a romanised message in this language's data (Darija among the French)
+                    clashes |= {
+                        (rule.language, language, token)
+                        for rule in rules
+                        if rule.language != language
+                        for token in set(tokens) & rule.words
+                    }
+    assert not clashes, repr(sorted(clashes))
