@@ -80,13 +80,18 @@ def script(text: str) -> str:
     return next((unicodedata.name(char).split()[0] for char in text if char.isalpha()), "")
 
 
+# Files of hard negatives and near-contrasts: messages written to look like danger (past violence,
+# idioms), whose false-alarm rate `hotline eval` measures; the flows start from ordinary ones.
+HARD_NEGATIVE_FILES = frozenset({"hard_negatives", "danger_contrast", "near_contrast"})
+
+
 def first_example(language: str, intent: str) -> str:
     """The first training example of ``intent`` in the language's own script (danger only for
-    emergencies). Romanised messages (Bulgarian or Hindi in Latin letters) are measured by
-    ``hotline eval``; here the conversation in each language is what is tested."""
+    emergencies), outside the hard negatives. Romanised messages (Bulgarian or Hindi in Latin
+    letters) are measured by ``hotline eval``; here the conversation in each language is tested."""
     own_script = script(CATALOGS.template(language, "utter_emergency"))
     for path in sorted((PROJECT_ROOT / "nlu_data" / language).glob("*.yml")):
-        if path.stem == "hard_negatives":
+        if path.stem in HARD_NEGATIVE_FILES:
             continue
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             for example in block["examples"] if block.get("intent") == intent else ():
