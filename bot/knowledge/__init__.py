@@ -254,6 +254,19 @@ class KnowledgeBase:
                 return code
         return None
 
+    def is_only_a_place(self, text: str) -> bool:
+        """Whether ``text`` is nothing but place names ("USA", "Dubai", "España"): the answer to
+        "which country are you in?", which says nothing about danger by itself."""
+        rest = text
+        for pattern, _ in self._abbreviation_patterns:
+            rest = pattern.sub(" ", rest)
+        rest = fold(rest)
+        for region in self._regions_without_a_jurisdiction:
+            rest = region.sub(" ", rest)
+        for pattern, _, _ in self._country_patterns:
+            rest = pattern.sub(" ", rest)
+        return any(char.isalpha() for char in text) and not any(char.isalpha() for char in rest)
+
     def topic_in(self, text: str) -> str:
         """The rights topic a question is about; ``overview`` when no topic word appears."""
         folded = fold(text)

@@ -4,13 +4,14 @@ The bot tells people to reply with single words; when a message is exactly one o
 the intent is certain, so this component sets it with confidence 1.0 (also over
 ``nlu_fallback``). The words are data, per language: ``bot/nlu/keywords/<lang>.yml``
 (:mod:`bot.nlu.keywords`); a message that is only a language's name asks for that language.
-A whole-message answer word ("стоп") or a one- or two-digit number is marked ``command:
+A whole-message answer word ("стоп"), a one- or two-digit number or a message that is only a
+place name ("USA", "Dubai": the answer to "which country are you in?") is marked ``command:
 answer``: typed as told, it is never danger by itself.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -39,8 +40,9 @@ def command_intent(text: str, words: Keywords) -> Optional[str]:
 class KeywordCommands(GraphComponent):
     """Sets the intent of single-keyword messages with full confidence."""
 
-    def __init__(self, words: Keywords) -> None:
+    def __init__(self, words: Keywords, is_only_a_place: Callable[[str], bool] = lambda text: False) -> None:
         self._words = words
+        self._is_only_a_place = is_only_a_place
 
     @classmethod
     def create(
@@ -50,7 +52,11 @@ class KeywordCommands(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "KeywordCommands":
-        return cls(keywords())
+        from bot.config import load_settings
+        from bot.knowledge import KnowledgeBase
+
+        settings = load_settings()
+        return cls(keywords(), KnowledgeBase.load(settings.knowledge_dir, settings.languages).is_only_a_place)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -58,6 +64,9 @@ class KeywordCommands(GraphComponent):
             if intent:
                 message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
                 message.set("command", intent, add_to_output=True)
-            elif self._words.is_answer(message.get(TEXT) or "") or is_short_number(message.get(TEXT) or ""):
+            elif self._is_answer(message.get(TEXT) or ""):
                 message.set("command", "answer", add_to_output=True)  # typed as told: never danger by itself
         return messages
+
+    def _is_answer(self, text: str) -> bool:
+        return self._words.is_answer(text) or is_short_number(text) or self._is_only_a_place(text)

@@ -143,3 +143,22 @@ def test_place_words_are_looked_for_in_the_languages_of_the_conversation() -> No
     assert KNOWLEDGE.jurisdiction_in("estou indo para casa", ("pt", "en")) is None
     assert KNOWLEDGE.jurisdiction_in("vorbim maine", ("ro", "en")) is None
     assert KNOWLEDGE.jurisdiction_in("I'm in the US", ("th", "en")) == "US"
+
+
+@pytest.mark.parametrize(
+    ("text", "only_a_place"),
+    [
+        ("USA", True),
+        ("Dubai", True),
+        ("España.", True),
+        ("Malaysia!", True),
+        ("USA help", False),
+        ("he is taking me to Dubai now", False),
+        ("HELP US", False),
+        ("", False),
+        ("?", False),
+    ],
+)
+def test_a_message_that_is_only_a_place_name_is_told_apart(text: str, only_a_place: bool) -> None:
+    """The answer to "which country are you in?" is typed as told: never danger by itself."""
+    assert KNOWLEDGE.is_only_a_place(text) is only_a_place
