@@ -158,6 +158,10 @@ def jurisdiction_codes(directory: Path) -> Tuple[str, ...]:
     return tuple(sorted(path.stem.upper() for path in Path(directory).glob("*.yml")))
 
 
+# The longest place name a person answers with ("United States of America", "Hong Kong SAR").
+PLACE_NAME_MAX_WORDS = 5
+
+
 class KnowledgeBase:
     """All jurisdictions, loaded and checked once; lookups never touch the disk again."""
 
@@ -257,6 +261,8 @@ class KnowledgeBase:
     def is_only_a_place(self, text: str) -> bool:
         """Whether ``text`` is nothing but place names ("USA", "Dubai", "España"): the answer to
         "which country are you in?", which says nothing about danger by itself."""
+        if len(text.split()) > PLACE_NAME_MAX_WORDS:
+            return False  # a sentence, not an answer (and the patterns need not run on every message)
         rest = text
         for pattern, _ in self._abbreviation_patterns:
             rest = pattern.sub(" ", rest)
