@@ -315,7 +315,7 @@ def test_a_conversation_id_is_not_a_permanent_password(servers) -> None:
     assert status == 200 and conversation not in token["token"]  # the id itself never goes in a URL
     events = f"{servers.url}/webchat/events"
     valid = token["token"]
-    altered = valid[:-1] + ("1" if valid[-1] == "0" else "0")  # (a valid token ending in "0" stays wrong)
+    altered = valid[:-1] + ("1" if valid[-1] == "0" else "0")  # always differs, also when it ends in "0"
     for wrong in (f"?conversation_id={conversation}", "?token=" + altered, "?token=1.web-x.abc"):
         try:
             urllib.request.urlopen(events + wrong, timeout=10)
