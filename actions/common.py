@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.catalog import Catalogs
 from bot.config import LazySettings, Settings
 from bot.crypto import Sealer
-from bot.handoff.escalation import HandoffSummary
+from bot.handoff.escalation import MAX_DANGER_MOMENTS, HandoffSummary
 from bot.knowledge import KnowledgeBase
 
 SCREENING_SLOTS = (
@@ -113,6 +113,26 @@ def last_bot_response(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def danger_moments(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The person's messages that raised danger or a concern, strongest first (danger before a
+    concern, then by score), with the words that weighed most: what a counselor reads first."""
+    moments: List[Dict[str, Any]] = []
+    for event in tracker.events:
+        parse = (event.get("parse_data") or {}) if event.get("event") == "user" else {}
+        if not (parse.get("danger") or parse.get("concern")):
+            continue
+        moments.append(
+            {
+                "text": event.get("text") or "",
+                "words": list(parse.get("danger_words") or ([parse["danger_evidence"]] if parse.get("danger_evidence") else [])),
+                "score": float(parse.get("danger_score") or 0.0),
+                "danger": bool(parse.get("danger")),
+            }
+        )
+    moments.sort(key=lambda moment: (moment["danger"], moment["score"]), reverse=True)
+    return moments[:MAX_DANGER_MOMENTS]
+
+
 def handoff_summary(
     tracker: Tracker, danger: Optional[bool] = None, dispatcher: Optional[CollectingDispatcher] = None
 ) -> HandoffSummary:
@@ -120,6 +140,7 @@ def handoff_summary(
     running action has already said, when its ``dispatcher`` is given)."""
     screening = {slot: tracker.get_slot(slot) for slot in SCREENING_SLOTS if tracker.get_slot(slot)}
     told = bot_responses_sent(tracker)
+    moments = danger_moments(tracker)
     for message in dispatcher.messages if dispatcher else []:
         if message.get("response") and message["response"] not in told:
             told.append(message["response"])
@@ -130,4 +151,6 @@ def handoff_summary(
         indicators=list(tracker.get_slot("indicators_seen") or []),
         screening=screening,
         bot_told=told,
+        danger_score=max((moment["score"] for moment in moments), default=0.0),
+        danger_moments=moments,
     )

@@ -91,7 +91,7 @@ def tell_place_in_line(
     elif not only_if_closed:
         place = handoff_queue.position(url, escalation_id)
         if place is not None:  # (None: already with a counselor)
-            notice = place_notice(url, place)
+            notice = place_notice(url, place, settings.long_wait_s)
             say(dispatcher, notice.key, **notice.values)
     handoff_queue.record_wait_notice(url, escalation_id)
 

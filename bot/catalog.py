@@ -25,6 +25,8 @@ from bot.errors import CatalogError
 PLACEHOLDERS: Mapping[str, str] = {
     "emergency": "how to reach emergency services where the person is",
     "hotline": "the help line of the person's jurisdiction (or the international directory)",
+    "emergency_number": "the local emergency number alone (every known one when the place is unknown)",
+    "hotline_number": "the number (or web address) of the jurisdiction's help line, alone",
     "place": "the name of the person's jurisdiction",
     "first": "a catalog entry passed as first_key (e.g. an indicator in plain words)",
     "second": "a catalog entry passed as second_key",

@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Danger 2 min, a child or a concern 5, signs of exploitation 15, asked for a person 30, other 60.
+DEFAULT_WAIT_TARGETS_S: Tuple[int, ...] = (120, 300, 900, 1800, 3600)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed, validated settings of one running process."""
@@ -53,6 +57,11 @@ class Settings:
     console_max_session_s: int = 12 * 3600
     client_address_header: Optional[str] = None  # set by the reverse proxy, e.g. X-Real-IP
     retention_unfinished_days: int = 90
+    # how long each priority (1 = danger ... 5) should wait at most, in seconds: the console
+    # colours a wait past its target
+    wait_targets_s: Tuple[int, ...] = DEFAULT_WAIT_TARGETS_S
+    # a person told a longer estimated wait also hears the other ways to get help
+    long_wait_s: int = 30 * 60
 
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
@@ -81,6 +90,17 @@ class Settings:
         from bot.crypto import action_token_of
 
         return action_token_of(self.key_ring())
+
+
+def _wait_targets(environ: Mapping[str, str]) -> Tuple[int, ...]:
+    """HOTLINE_WAIT_TARGETS: five whole minutes, for priorities 1 (danger) to 5, e.g. "2,5,15,30,60"."""
+    raw = _env(environ, "HOTLINE_WAIT_TARGETS", "")
+    if not raw:
+        return DEFAULT_WAIT_TARGETS_S
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) != 5 or not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise ConfigError(f"HOTLINE_WAIT_TARGETS must be five whole minutes above 0 (danger first), e.g. '2,5,15,30,60'; got {raw!r}")
+    return tuple(int(part) * 60 for part in parts)
 
 
 def _env(environ: Mapping[str, str], key: str, default: str) -> str:
@@ -198,6 +218,8 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         client_address_header=environ.get("HOTLINE_CLIENT_ADDRESS_HEADER", "").strip() or None,
         retention_days=_positive_int(environ, "HOTLINE_RETENTION_DAYS", 30, unit="days"),
         retention_unfinished_days=_positive_int(environ, "HOTLINE_RETENTION_UNFINISHED_DAYS", 90, unit="days"),
+        wait_targets_s=_wait_targets(environ),
+        long_wait_s=_positive_int(environ, "HOTLINE_LONG_WAIT", 30, unit="minutes") * 60,
     )
 
 

@@ -70,6 +70,7 @@ class CounselorInfo:
     must_change_password: bool
     totp_enrolled: bool
     locked_until: Optional[datetime]
+    alert_sound: bool = True  # the queue plays a sound when a new danger arrives
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,13 @@ def list_counselors(url: str) -> List[CounselorInfo]:
     with new_session(url) as session:
         rows = session.execute(sa.select(Counselor).order_by(Counselor.username)).scalars().all()
         return [_info(row) for row in rows]
+
+
+def set_alert_sound(url: str, counselor_id: int, on: bool) -> None:
+    """Whether the queue plays a sound for this account when a new danger arrives."""
+    with new_session(url) as session:
+        _require_id(session, counselor_id).alert_sound = on
+        session.commit()
 
 
 def get_counselor(url: str, counselor_id: int) -> Optional[CounselorInfo]:
@@ -491,6 +499,7 @@ def _info(row: Counselor) -> CounselorInfo:
         must_change_password=bool(row.must_change_password),
         totp_enrolled=bool(row.totp_enrolled),
         locked_until=row.locked_until,
+        alert_sound=bool(row.alert_sound),
     )
 
 

@@ -63,8 +63,9 @@ def build_app(settings: Settings) -> Sanic:
         rules,
         guard,
         templates,
-        QueueWatcher(settings.database_url),
+        QueueWatcher(settings.database_url, sealer),
         canned,
+        Notices(settings),
     )
     for pages in (sign_in_pages, queue_pages, conversation_pages, admin_pages):
         pages.routes.add_to(console)
@@ -86,7 +87,6 @@ def build_app(settings: Settings) -> Sanic:
 
 
 async def _keep_queue(console: Console) -> None:
-    notices = Notices(console.settings)
 
     def note(action: str, target: str, detail: dict) -> None:
         audit.record(console.url, "system", action, target, detail)
@@ -94,7 +94,7 @@ async def _keep_queue(console: Console) -> None:
     while True:
         try:
             schedules = await asyncio.to_thread(current_schedules, console.url, console.settings.opening_hours_file)
-            await asyncio.to_thread(sweep, console.settings, console.sealer, notices, schedules, note)
+            await asyncio.to_thread(sweep, console.settings, console.sealer, console.notices, schedules, note)
         except Exception:
             logger.exception("The queue sweep failed; trying again.")
         await asyncio.sleep(SWEEP_SECONDS)

@@ -17,10 +17,12 @@ from bot import inbox
 from bot.erasure import erase_conversation
 from bot.handoff import case_notes
 from bot.handoff import queue as handoff_queue
+from bot.handoff.notices import CLOSED_BY_COUNSELOR, RETURNED_TO_BOT, tell_ended
 from bot.inbox import DeliveryBlock
-from console import accounts
+from console import accounts, sessions
 from console.permissions import Permission
-from console.shared import SSE_SECONDS, STREAM_CHECK_SECONDS, Console, RouteTable, form_value, item_view
+from console.shared import SSE_SECONDS, STREAM_CHECK_SECONDS, Console, RouteTable, form_value
+from console.summary import summary_view
 from console.texts import blocked_notice, delivery_reason
 from console.web import SIGNED_IN, Access, Context
 
@@ -35,6 +37,7 @@ OUTCOMES = {
     "not_trafficking": "Not a trafficking or exploitation situation",
     "other": "Other",
 }
+ENDINGS = {"counselor": "Closed by the counselor", "silence": "Closed after a silence", "returned": "Returned to the bot"}
 ERASE_CONFIRMATION = "erase"
 CONVERSATION_VIEW = Access(SIGNED_IN, (Permission.VIEW_OWN_CONVERSATION, Permission.VIEW_ANY_CONVERSATION), True)
 
@@ -79,18 +82,58 @@ def _notes(console: Console, escalation_id: int) -> List[Dict[str, Any]]:
 routes = RouteTable()
 
 
+def _history(console: Console, item: handoff_queue.QueueItem) -> List[Dict[str, Any]]:
+    """A returning person's earlier requests: when, how each ended, who had it, and its notes."""
+    names = {info.id: info.display_name for info in accounts.list_counselors(console.url)}
+    return [
+        {
+            "queued_at": past.queued_at.strftime("%Y-%m-%d %H:%M"),
+            "ended": ENDINGS.get(past.closed_reason or "", past.closed_reason or ""),
+            "outcome": OUTCOMES.get(past.outcome or "", ""),
+            "follow_up": past.follow_up,
+            "by": names.get(past.counselor_id, "") if past.counselor_id else "",
+            "notes": _notes(console, past.id),
+        }
+        for past in handoff_queue.earlier_requests(console.url, item.conversation_id, item.id)
+    ]
+
+
+def _handover_choices(console: Console, ctx: Context, item: handoff_queue.QueueItem) -> Dict[str, Any]:
+    """Who can take this conversation now: colleagues who may take conversations, signed in, in
+    the person's language first, each with how many conversations they hold; and why nobody is
+    listed when nobody is."""
+    on_shift = sessions.signed_in_counselors(console.url, console.guard.limits)
+    load = handoff_queue.conversations_per_counselor(console.url)
+    able = [c for c in accounts.list_counselors(console.url) if c.active and c.id != ctx.me.id and console.guard.may(c, Permission.CLAIM)]
+    available = sorted(
+        (c for c in able if c.id in on_shift),
+        key=lambda c: (item.language not in c.languages, load.get(c.id, 0), c.display_name),
+    )
+    if available:
+        why_nobody = ""
+    elif not able:
+        why_nobody = "Nobody else has an account that can take conversations."
+    else:
+        why_nobody = f"None of the {len(able)} colleagues who can take conversations is signed in now."
+    speakers = [c for c in available if item.language in c.languages]
+    return {
+        "available": [
+            {"id": c.id, "name": c.display_name, "languages": c.languages, "load": load.get(c.id, 0), "speaks": item.language in c.languages}
+            for c in available
+        ],
+        "why_nobody": why_nobody,
+        "no_speaker": bool(available) and not speakers,
+    }
+
+
 @routes.route("/console/conversations/<escalation_id>", CONVERSATION_VIEW)
 async def conversation(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
     item = ctx.item
     summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, console.sealer, item.id)
     transcript = await asyncio.to_thread(_transcript, console, item)
     notes = await asyncio.to_thread(_notes, console, item.id)
-    colleagues = [
-        c
-        for c in await asyncio.to_thread(accounts.list_counselors, console.url)
-        if c.active and c.id != ctx.me.id and console.guard.may(c, Permission.CLAIM)
-    ]
-    colleagues.sort(key=lambda c: (item.language not in c.languages, c.display_name))
+    history = await asyncio.to_thread(_history, console, item) if item.returning else []
+    handover = await asyncio.to_thread(_handover_choices, console, ctx, item)
     await console.record(ctx, "conversation.open_transcript", f"escalation:{item.id}")
     mine = item.counselor_id == ctx.me.id and item.status == handoff_queue.WITH_COUNSELOR
     blocked = request.args.get("blocked", "")
@@ -98,11 +141,13 @@ async def conversation(console: Console, request: Request, ctx: Context, escalat
     return console.page(
         "conversation.html",
         ctx,
-        item=item_view(item),
-        summary=summary,
+        assigned_to_me=item.counselor_id == ctx.me.id,
+        item=console.row(item),
+        summary=summary_view(summary),
         transcript=transcript,
         notes=notes,
-        colleagues=colleagues,
+        history=history,
+        handover=handover,
         mine=mine,
         canned=console.canned.get(item.language) or console.canned.get("en", []),
         outcomes=OUTCOMES,
@@ -199,7 +244,8 @@ async def reassign(console: Console, request: Request, ctx: Context, escalation_
 async def return_to_bot(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
     if not await asyncio.to_thread(handoff_queue.return_to_bot, console.url, ctx.item.id):
         return response.text("This conversation is no longer open.", status=409)
-    await console.record(ctx, "conversation.return_to_bot", f"escalation:{ctx.item.id}")
+    blocked = await asyncio.to_thread(tell_ended, console.url, console.sealer, console.notices, ctx.item, RETURNED_TO_BOT)
+    await console.record(ctx, "conversation.return_to_bot", f"escalation:{ctx.item.id}", notice=_notice_fate(blocked))
     return response.redirect("/console/queue?notice=returned", status=303)
 
 
@@ -216,7 +262,10 @@ async def close(console: Console, request: Request, ctx: Context, escalation_id:
     }
     if not await asyncio.to_thread(handoff_queue.close, console.url, console.sealer, ctx.item.id, wrapup):
         return response.text("This conversation is no longer open.", status=409)
-    await console.record(ctx, "conversation.close", f"escalation:{ctx.item.id}", outcome=outcome, follow_up=wrapup["follow_up"])
+    blocked = await asyncio.to_thread(tell_ended, console.url, console.sealer, console.notices, ctx.item, CLOSED_BY_COUNSELOR)
+    await console.record(
+        ctx, "conversation.close", f"escalation:{ctx.item.id}", outcome=outcome, follow_up=wrapup["follow_up"], notice=_notice_fate(blocked)
+    )
     return response.redirect("/console/queue?notice=closed", status=303)
 
 
@@ -227,6 +276,11 @@ async def erase(console: Console, request: Request, ctx: Context, escalation_id:
     report = await asyncio.to_thread(erase_conversation, console.url, ctx.item.conversation_id)
     await console.record(ctx, "conversation.erase", f"escalation:{ctx.item.id}", rows=report.total)
     return response.redirect("/console/queue?notice=erased", status=303)
+
+
+def _notice_fate(blocked: Optional[DeliveryBlock]) -> str:
+    """For the audit log: whether the closing notice went out, or why not."""
+    return "sent" if blocked is None else blocked.value
 
 
 async def _hand_over(console: Console, request: Request, ctx: Context, action: str) -> HTTPResponse:

@@ -2,7 +2,8 @@
 
 :class:`QueueWatcher` looks at the queue every ``interval`` seconds (one small query of ids and
 change times for all connected counselors, whatever their number; only the escalations that
-changed are read again) and keeps the latest snapshot; a view waits with
+changed are read again, with their evidence opened from the sealed summaries) and keeps the
+latest snapshot; a view waits with
 :meth:`QueueWatcher.changed_since` and then renders the snapshot for its counselor (languages,
 role). Changes made by other processes (the bot escalating, another console server) are seen
 within one interval.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from bot.crypto import Sealer
 from bot.handoff import queue as handoff_queue
 from bot.handoff.queue import QueueItem
 
@@ -32,8 +34,11 @@ class Snapshot:
 
 
 class QueueWatcher:
-    def __init__(self, database_url: str, interval: float = 0.25) -> None:
+    def __init__(self, database_url: str, sealer: Sealer, interval: float = 0.25) -> None:
         self._url = database_url
+        self._sealer = sealer
+        # open escalation id -> the person's words that put it where it is (handoff_queue.evidence)
+        self.evidence: Dict[int, Tuple[str, ...]] = {}
         self._interval = interval
         self.snapshot = Snapshot(0)
         self._changed: Optional[asyncio.Event] = None
@@ -60,8 +65,10 @@ class QueueWatcher:
         changed = [i for i, changed_at in versions.items() if self._versions.get(i) != changed_at]
         for item in await asyncio.to_thread(handoff_queue.items, self._url, changed):
             self._items[item.id] = item
+        self.evidence.update(await asyncio.to_thread(handoff_queue.evidence, self._url, self._sealer, changed))
         for gone in set(self._items) - set(versions):
             del self._items[gone]
+            self.evidence.pop(gone, None)
         self._versions = versions
         ordered = sorted(self._items.values(), key=handoff_queue.queue_order)
         waiting = tuple(item for item in ordered if item.status == handoff_queue.QUEUED)

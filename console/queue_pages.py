@@ -1,5 +1,7 @@
-"""The live queue page: what waits (as this counselor is offered it), their own conversations,
-the server-sent event stream that keeps it current, preview, take and take-the-next."""
+"""The live queue page: what waits (as this counselor is offered it, with the words that put
+each request where it is and its wait against the line's target), their own conversations, the
+server-sent event stream that keeps it current, preview, take and take-the-next, and whether a
+new danger is announced with a sound."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from sanic.response import HTTPResponse
 
 from bot.handoff import queue as handoff_queue
 from bot.storage.models import utcnow
+from console import accounts
 from console.live import Snapshot
 from console.permissions import Permission
-from console.shared import SSE_SECONDS, STREAM_CHECK_SECONDS, Console, RouteTable, item_view
+from console.shared import SSE_SECONDS, STREAM_CHECK_SECONDS, Console, RouteTable, form_value
+from console.summary import summary_view
 from console.web import SIGNED_IN, Access, Context
 
 QUEUE_VIEW = Access(SIGNED_IN, (Permission.VIEW_QUEUE,))
@@ -32,7 +36,7 @@ def queue_json(console: Console, ctx: Context, snapshot: Snapshot) -> str:
         offered = handoff_queue.offered_to(snapshot.waiting, me.languages, console.settings.routing_grace_s, now)
         return json.dumps(
             {
-                "waiting": [dict(item_view(item, now), in_my_language=item.language in me.languages) for item in offered[:QUEUE_ROWS]],
+                "waiting": [dict(console.row(item, now), in_my_language=item.language in me.languages) for item in offered[:QUEUE_ROWS]],
                 "total": len(offered),
                 "hidden": len(snapshot.waiting) - len(offered),
             }
@@ -43,7 +47,8 @@ def queue_json(console: Console, ctx: Context, snapshot: Snapshot) -> str:
     personal = json.dumps(
         {
             "version": snapshot.version,
-            "mine": [item_view(item, now) for item in mine],
+            "mine": [console.row(item, now) for item in mine],
+            "alert_sound": me.alert_sound,
             "others": len(snapshot.assigned) - len(mine) if everyone else None,
         }
     )
@@ -107,7 +112,7 @@ async def preview(console: Console, request: Request, ctx: Context, escalation_i
         return response.text("This conversation is offered first to counselors who speak its language.", status=403)
     summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, console.sealer, ctx.item.id)
     await console.record(ctx, "conversation.preview", f"escalation:{ctx.item.id}")
-    return console.page("preview.html", ctx, item=item_view(ctx.item), summary=summary)
+    return console.page("preview.html", ctx, item=console.row(ctx.item), summary=summary_view(summary))
 
 
 @routes.route("/console/conversations/<escalation_id>/claim", Access(SIGNED_IN, (Permission.CLAIM,), True), methods=("POST",))
@@ -118,3 +123,14 @@ async def claim(console: Console, request: Request, ctx: Context, escalation_id:
         return response.redirect("/console/queue?notice=taken", status=303)
     await console.record(ctx, "conversation.claim", f"escalation:{ctx.item.id}")
     return response.redirect(f"/console/conversations/{ctx.item.id}", status=303)
+
+
+@routes.route("/console/preferences/alert-sound", QUEUE_VIEW, methods=("POST",))
+async def alert_sound(console: Console, request: Request, ctx: Context) -> HTTPResponse:
+    """Turn the queue's sound for a new danger on or off (kept with the account, not the browser)."""
+    on = form_value(request, "on", 8) == "yes"
+    await asyncio.to_thread(accounts.set_alert_sound, console.url, ctx.me.id, on)
+    await console.record(ctx, "preferences.alert_sound", f"counselor:{ctx.me.id}", on=on)
+    if request.headers.get("X-CSRF-Token"):
+        return response.json({"alert_sound": on})
+    return response.redirect("/console/queue", status=303)

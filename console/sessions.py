@@ -15,7 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Optional, Set
 
 from sqlalchemy import delete, update
 
@@ -96,6 +96,14 @@ def still_valid(url: str, session_id: int, limits: SessionLimits, now: Optional[
             return False
         account = session.get(Counselor, row.counselor_id)
         return account is not None and bool(account.active)
+
+
+def signed_in_counselors(url: str, limits: SessionLimits, now: Optional[datetime] = None) -> Set[int]:
+    """The accounts with a live, fully signed-in session: who is on shift now (for handover)."""
+    now = now or utcnow()
+    with new_session(url) as session:
+        rows = session.query(ConsoleSession).filter(ConsoleSession.second_factor_done.is_(True)).all()
+        return {row.counselor_id for row in rows if not limits.expired(row, now)}
 
 
 def complete_second_factor(url: str, session_id: int) -> str:

@@ -11,7 +11,7 @@ import asyncio
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from jinja2 import Environment
 from sanic import response
@@ -22,6 +22,7 @@ from bot import audit
 from bot.client_address import client_address
 from bot.config import Settings
 from bot.crypto import Sealer
+from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
 from console.live import QueueWatcher
 from console.permissions import Permission, Rules
@@ -45,6 +46,7 @@ class Console:
     templates: Environment
     watcher: QueueWatcher
     canned: Dict[str, List[Dict[str, str]]]
+    notices: Notices  # the texts the line sends in the person's language (closing notices)
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     def client_address(self, request: Request) -> str:
@@ -55,19 +57,31 @@ class Console:
     def url(self) -> str:
         return self.settings.database_url
 
-    def page(self, name: str, ctx: Context, status: int = 200, **values: Any) -> HTTPResponse:
-        may = {p.value: self.guard.may(ctx.counselor, p) for p in Permission}
+    def page(self, name: str, ctx: Context, status: int = 200, assigned_to_me: Optional[bool] = None, **values: Any) -> HTTPResponse:
+        """Render a page; ``may`` says what the counselor may do (on a conversation's page, with
+        ``assigned_to_me`` saying whether it is theirs)."""
+        may = {p.value: self.guard.may(ctx.counselor, p, assigned_to_me) for p in Permission}
         body = self.templates.get_template(name).render(me=ctx.counselor, csrf=ctx.csrf, may=may, **values)
         return response.html(body, status=status)
+
+    def row(self, item: handoff_queue.QueueItem, now=None) -> Dict[str, Any]:
+        """:func:`item_view` with this line's wait target and the live queue's evidence."""
+        targets = self.settings.wait_targets_s
+        return item_view(item, now, targets[min(item.priority, len(targets)) - 1], self.watcher.evidence.get(item.id, ()))
 
     async def record(self, ctx: Context, action: str, target: str, **detail: Any) -> None:
         actor = ctx.counselor.username if ctx.counselor else "unknown"
         await asyncio.to_thread(audit.record, self.url, actor, action, target, detail)
 
 
-def item_view(item: handoff_queue.QueueItem, now=None) -> Dict[str, Any]:
+def item_view(item: handoff_queue.QueueItem, now=None, wait_target_s: Optional[int] = None, evidence: Sequence[str] = ()) -> Dict[str, Any]:
+    """A queue row as pages and the live queue show it: its wait against the line's target for its
+    priority, and the person's words that put it there (``evidence``)."""
     view = item.as_dict(now)
     view["indicators"] = [key.replace("_", " ") for key in item.indicators]
+    view["wait_target_seconds"] = wait_target_s
+    view["over_target"] = wait_target_s is not None and view["waited_seconds"] > wait_target_s
+    view["evidence"] = list(evidence)
     return view
 
 

@@ -1,4 +1,5 @@
-"""The console's words for the core's reason codes (``console/texts.yml``)."""
+"""The console's words for the core's codes (``console/texts.yml``): why a reply did not go, and
+what each of the bot's responses said."""
 
 from __future__ import annotations
 
@@ -27,3 +28,8 @@ def delivery_reason(error: Optional[str]) -> str:
     if not error:
         return ""
     return texts()["delivery_reason"].get(error, error)
+
+
+def bot_said(key: str) -> str:
+    """What the bot's response ``key`` told the person, as a counselor reads it."""
+    return texts()["bot_said"].get(key) or key.replace("utter_", "").replace("_", " ")

@@ -27,6 +27,8 @@ def context_values(knowledge: KnowledgeBase, language: str, jurisdiction: Option
     return {
         "emergency": knowledge.emergency_text(jurisdiction, language),
         "hotline": knowledge.hotline_text(jurisdiction, language),
+        "emergency_number": knowledge.emergency_number(jurisdiction),
+        "hotline_number": knowledge.hotline_number(jurisdiction),
         "place": place.name.get(language, "") if place else "",
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any, Dict, List, Optional
 
@@ -31,6 +32,13 @@ class Priority(IntEnum):
     OTHER = 5
 
 
+# How far strong evidence moves a request ahead of others of its priority: a danger score of 1.0
+# counts as having waited this much longer. Nobody is passed for ever: a weaker request that has
+# waited longer than the difference still comes first.
+EVIDENCE_HEADSTART = timedelta(minutes=10)
+MAX_DANGER_MOMENTS = 3  # the messages that raised danger (or a concern) a counselor sees quoted
+
+
 @dataclass
 class HandoffSummary:
     """What a counselor sees first: what the person told the bot and what the bot told them."""
@@ -41,6 +49,10 @@ class HandoffSummary:
     indicators: List[Dict[str, Any]] = field(default_factory=list)
     screening: Dict[str, str] = field(default_factory=dict)
     bot_told: List[str] = field(default_factory=list)
+    # the highest danger score of the conversation's messages, and the messages that raised danger
+    # or a concern: {"text", "words" (what weighed most), "score", "danger"}, strongest first
+    danger_score: float = 0.0
+    danger_moments: List[Dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -57,7 +69,15 @@ def flags_of(summary: Dict[str, Any]) -> Dict[str, Any]:
         "concern": bool(summary.get("concern")),
         "child_mentioned": bool(summary.get("child_mentioned")),
         "indicators": [{"key": item["key"]} for item in summary.get("indicators") or [] if item.get("key")],
+        "danger_score": round(float(summary.get("danger_score") or 0.0), 2),
     }
+
+
+def ranked_time(queued_at: datetime, summary: HandoffSummary) -> datetime:
+    """Where a request stands among those of its priority: its arrival, moved earlier in
+    proportion to the strength of the danger evidence (:data:`EVIDENCE_HEADSTART`)."""
+    strength = min(1.0, max(0.0, summary.danger_score)) if (summary.danger or summary.concern) else 0.0
+    return queued_at - EVIDENCE_HEADSTART * strength
 
 
 def priority_for(summary: HandoffSummary, requested: bool) -> Priority:
@@ -88,8 +108,9 @@ def escalate(
 ) -> Escalation:
     """Record a request for a counselor, or update the conversation's open one.
 
-    An open request keeps its place in the queue (its ``queued_at``) and only ever moves up in
-    priority; its summary is replaced by the newer, fuller one. Every call is a message from the
+    An open request keeps its place in the queue (its ``queued_at``) and only ever moves up: in
+    priority, and within it by stronger evidence (``ranked_at``, :func:`ranked_time`); its summary
+    is replaced by the newer, fuller one. Every call is a message from the
     person, so it also marks them as present (the silence timer starts again). The summary is
     stored sealed; in clear only its categories (:meth:`HandoffSummary.flags`).
     """
@@ -111,6 +132,7 @@ def escalate(
                 summary_sealed=sealed,
                 hotline_number=hotline_number,
                 queued_at=now,
+                ranked_at=ranked_time(now, summary),
                 last_person_at=now,
             )
             session.add(existing)
@@ -118,6 +140,8 @@ def escalate(
             if int(priority) < existing.priority:
                 existing.priority = int(priority)
                 existing.reason = reason
+            ranked = ranked_time(existing.queued_at or now, summary)
+            existing.ranked_at = min(existing.ranked_at or ranked, ranked)
             existing.language = language
             existing.jurisdiction = jurisdiction
             existing.summary = summary.flags()

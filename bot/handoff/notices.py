@@ -5,7 +5,12 @@
 * a conversation with a counselor whose person stopped answering (no message for
   ``HOTLINE_SILENCE_CLOSE`` seconds after a counselor's last message) is closed with a short
   notice; the line never writes first after that;
-* a person waiting in the queue hears their new place and wait when it changed meaningfully
+
+and :func:`tell_ended` is the one way the person hears that their conversation with a counselor
+ended (closed by the counselor, handed back to the bot, or closed for silence): once, in their
+language, saying how to reach the line again.
+* a person waiting in the queue hears their new place and wait (with the other ways to get help
+  when the wait is long) when it changed meaningfully
   (next in line, or half-way closer), never more often than ``HOTLINE_HANDOFF_NOTICE_INTERVAL``,
   and not out of hours (they were told the request waits for the next shift).
 """
@@ -27,6 +32,10 @@ from bot.storage.models import utcnow
 
 AuditHook = Callable[[str, str, dict], None]  # (action, target, detail)
 
+CLOSED_BY_COUNSELOR = "utter_conversation_closed"
+RETURNED_TO_BOT = "utter_conversation_returned"
+CLOSED_FOR_SILENCE = "utter_conversation_closed_silence"
+
 
 @dataclass(frozen=True)
 class PlaceNotice:
@@ -37,12 +46,23 @@ class PlaceNotice:
     values: Dict[str, int]
 
 
-def place_notice(url: str, place: int, now: Optional[datetime] = None) -> PlaceNotice:
-    """The place and, when the queue's recent pace allows an honest estimate, the wait in minutes."""
+def place_notice(url: str, place: int, long_wait_s: float, now: Optional[datetime] = None) -> PlaceNotice:
+    """The place and, when the queue's recent pace allows an honest estimate, the wait in minutes;
+    a wait over ``long_wait_s`` comes with the other ways to get help (the emergency number,
+    another help line) and that writing later keeps their place, in the same two SMS."""
     wait = handoff_queue.estimated_wait_seconds(url, place, now)
     if wait is None:
         return PlaceNotice("utter_queue_place_no_estimate", {"position": place})
-    return PlaceNotice("utter_queue_place", {"position": place, "wait": max(1, math.ceil(wait / 60))})
+    key = "utter_queue_place_long" if wait > long_wait_s else "utter_queue_place"
+    return PlaceNotice(key, {"position": place, "wait": max(1, math.ceil(wait / 60))})
+
+
+def tell_ended(url: str, sealer: Sealer, notices: Notices, item: handoff_queue.QueueItem, key: str) -> Optional[inbox.DeliveryBlock]:
+    """Send the person the notice ``key`` (:data:`CLOSED_BY_COUNSELOR`, :data:`RETURNED_TO_BOT`,
+    :data:`CLOSED_FOR_SILENCE`) by their channel; why it could not go (STOP, erased, WhatsApp's
+    window), or None. After STOP it is kept in the transcript as not sent, never delivered."""
+    text = notices.text(key, item.language, item.jurisdiction)
+    return inbox.queue_outbound(url, sealer, item.conversation_id, text, author="line").blocked
 
 
 @dataclass
@@ -70,8 +90,7 @@ def sweep(
         if (now - counselor_wrote).total_seconds() < settings.silence_close_s:
             continue
         if handoff_queue.close(url, sealer, item.id, {"outcome": "no_response"}, reason="silence", now=now):
-            text = notices.text("utter_conversation_closed_silence", item.language, item.jurisdiction)
-            inbox.queue_outbound(url, sealer, item.conversation_id, text, author="line")
+            tell_ended(url, sealer, notices, item, CLOSED_FOR_SILENCE)
             result.closed.append(item.id)
             if audit:
                 audit("conversation.close_for_silence", f"escalation:{item.id}", {"silence_s": settings.silence_close_s})
@@ -86,7 +105,7 @@ def sweep(
             continue
         if not handoff_queue.take_wait_notice(url, item.id, item.wait_notice_at, place, now):
             continue  # another console server has just told them
-        notice = place_notice(url, place, now)
+        notice = place_notice(url, place, settings.long_wait_s, now)
         text = notices.text(notice.key, item.language, item.jurisdiction, **notice.values)
         inbox.queue_outbound(url, sealer, item.conversation_id, text, author="line")
         result.told_place.append(item.id)

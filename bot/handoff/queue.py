@@ -9,8 +9,11 @@ small state machine::
     queued --(silence or closed by a supervisor)--> closed
 
 While an escalation is open (queued or with a counselor) the bot stays quiet and only safety
-acts (``bot.dialogue.safety_policy``). Order: priority (1 = danger ... 5), then first come, first
-served by ``queued_at`` (kept when a conversation goes back to the queue). Routing by language:
+acts (``bot.dialogue.safety_policy``). Order: priority (1 = danger ... 5), then ``ranked_at``: the
+arrival time, moved earlier by the strength of the danger evidence (a score of 1.0 counts as ten
+minutes more of waiting, ``bot.handoff.escalation.ranked_time``), so within "Danger" a gun held
+now comes before a vaguer fear that arrived a little earlier, and nobody is passed for ever. Both
+are kept when a conversation goes back to the queue. Routing by language:
 a counselor sees at once the conversations in the languages they answer in, and the others only
 after ``routing_grace_s`` (nobody who speaks the language took it). Claiming is atomic: on
 PostgreSQL with ``SELECT ... FOR UPDATE SKIP LOCKED``, on SQLite with a conditional update (SQLite
@@ -71,11 +74,14 @@ class QueueItem:
     child_mentioned: bool
     indicators: Tuple[str, ...]
     queued_at: datetime
+    ranked_at: datetime
     claimed_at: Optional[datetime]
     counselor_id: Optional[int]
     last_person_at: Optional[datetime]
     wait_notice_at: Optional[datetime] = None
     wait_notice_position: Optional[int] = None
+    danger_score: float = 0.0
+    returning: bool = False  # the same conversation was handed to a counselor before
 
     def waited_seconds(self, now: Optional[datetime] = None) -> float:
         return max(0.0, ((now or utcnow()) - self.queued_at).total_seconds())
@@ -93,11 +99,13 @@ class QueueItem:
             "child_mentioned": self.child_mentioned,
             "indicators": list(self.indicators),
             "waited_seconds": round(self.waited_seconds(now)),
+            "danger_score": self.danger_score,
+            "returning": self.returning,
             "counselor_id": self.counselor_id,
         }
 
 
-def item_of(row: Any) -> QueueItem:
+def item_of(row: Any, returning: bool = False) -> QueueItem:
     """A queue item from an escalation (a model instance or a row with the same column names)."""
     summary = row.summary or {}
     return QueueItem(
@@ -114,16 +122,19 @@ def item_of(row: Any) -> QueueItem:
         child_mentioned=bool(summary.get("child_mentioned")),
         indicators=tuple(item.get("key", "") for item in summary.get("indicators") or [] if item.get("key")),
         queued_at=row.queued_at or row.created_at,
+        ranked_at=row.ranked_at or row.queued_at or row.created_at,
         claimed_at=row.claimed_at,
         counselor_id=row.counselor_id,
         last_person_at=row.last_person_at,
         wait_notice_at=row.wait_notice_at,
         wait_notice_position=row.wait_notice_position,
+        danger_score=float(summary.get("danger_score") or 0.0),
+        returning=returning,
     )
 
 
 def _queue_order():
-    return (Escalation.priority, Escalation.queued_at, Escalation.id)
+    return (Escalation.priority, Escalation.ranked_at, Escalation.id)
 
 
 def _is_postgres(session: Session) -> bool:
@@ -140,14 +151,14 @@ def open_versions(url: str) -> Dict[int, datetime]:
 
 
 def queue_order(item: QueueItem) -> Tuple[int, datetime, int]:
-    return item.priority, item.queued_at, item.id
+    return item.priority, item.ranked_at, item.id
 
 
 _ITEM_COLUMNS = tuple(
     getattr(Escalation, name)
     for name in (
         "id", "conversation_id", "status", "channel", "language", "jurisdiction", "hotline_number", "priority",
-        "reason", "summary", "queued_at", "created_at", "claimed_at", "counselor_id", "last_person_at",
+        "reason", "summary", "queued_at", "ranked_at", "created_at", "claimed_at", "counselor_id", "last_person_at",
         "wait_notice_at", "wait_notice_position",
     )
 )
@@ -157,7 +168,84 @@ def _items(url: str, *conditions: Any) -> List[QueueItem]:
     """Queue items read as plain rows (the live queue reads a thousand of these several times a second)."""
     with new_session(url) as session:
         rows = session.execute(select(*_ITEM_COLUMNS).where(*conditions).order_by(*_queue_order())).all()
-    return [item_of(row) for row in rows]
+        before = _handed_over_before(session, [row.conversation_id for row in rows])
+    return [item_of(row, row.conversation_id in before) for row in rows]
+
+
+def _handed_over_before(session: Session, conversation_ids: Sequence[str]) -> set:
+    """Which of these conversations had an earlier request for a counselor that ended."""
+    found: set = set()
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), 500):
+        found.update(
+            session.execute(
+                select(Escalation.conversation_id).distinct().where(
+                    Escalation.conversation_id.in_(ids[start:start + 500]), Escalation.status.in_((CLOSED, RETURNED))
+                )
+            ).scalars()
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class PastRequest:
+    """An earlier request of the same conversation, as a returning person's history shows it."""
+
+    id: int
+    queued_at: datetime
+    closed_at: Optional[datetime]
+    closed_reason: Optional[str]
+    outcome: Optional[str]
+    follow_up: bool
+    counselor_id: Optional[int]
+    priority: int
+
+
+def earlier_requests(url: str, conversation_id: str, before_id: int) -> List[PastRequest]:
+    """The conversation's earlier requests for a counselor that ended, newest first (whatever
+    retention has kept: ``bot.retention`` erases them with the conversation)."""
+    with new_session(url) as session:
+        rows = session.execute(
+            select(Escalation)
+            .where(Escalation.conversation_id == conversation_id, Escalation.id < before_id, Escalation.status.in_((CLOSED, RETURNED)))
+            .order_by(Escalation.id.desc())
+        ).scalars().all()
+        return [
+            PastRequest(
+                row.id, row.queued_at or row.created_at, row.closed_at, row.closed_reason,
+                (row.wrapup or {}).get("outcome"), bool((row.wrapup or {}).get("follow_up")), row.counselor_id, row.priority,
+            )
+            for row in rows
+        ]
+
+
+def evidence_of(summary: Dict[str, Any], limit: int = 3) -> Tuple[str, ...]:
+    """The person's words that put a request where it is in the queue: what weighed most in the
+    message that raised danger (or a concern), else the words behind the signs of exploitation."""
+    for moment in summary.get("danger_moments") or []:
+        words = [word for word in moment.get("words") or [] if word]
+        if words:
+            return tuple(words[:limit])
+        if moment.get("text"):
+            return (_shortened(moment["text"]),)
+    return tuple(dict.fromkeys(item["evidence"] for item in summary.get("indicators") or [] if item.get("evidence")))[:limit]
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def evidence(url: str, sealer: Sealer, ids: Sequence[int]) -> Dict[int, Tuple[str, ...]]:
+    """The evidence (:func:`evidence_of`) of these escalations, opened from their sealed summaries."""
+    found: Dict[int, Tuple[str, ...]] = {}
+    ids = list(ids)
+    with new_session(url) as session:
+        for start in range(0, len(ids), 500):
+            for escalation_id, sealed in session.execute(
+                select(Escalation.id, Escalation.summary_sealed).where(Escalation.id.in_(ids[start:start + 500]))
+            ).all():
+                found[escalation_id] = evidence_of(json.loads(sealer.open(sealed))) if sealed else ()
+    return found
 
 
 def items(url: str, ids: Sequence[int]) -> List[QueueItem]:
@@ -170,7 +258,7 @@ def items(url: str, ids: Sequence[int]) -> List[QueueItem]:
 
 
 def waiting(url: str) -> List[QueueItem]:
-    """Every queued escalation, most urgent first, then first come, first served."""
+    """Every queued escalation in the queue's order (priority, then arrival moved earlier by evidence)."""
     return _items(url, Escalation.status == QUEUED)
 
 
@@ -184,7 +272,9 @@ def assigned_to(url: str, counselor_id: Optional[int] = None) -> List[QueueItem]
 def get(url: str, escalation_id: int) -> Optional[QueueItem]:
     with new_session(url) as session:
         row = session.get(Escalation, escalation_id)
-        return item_of(row) if row is not None else None
+        if row is None:
+            return None
+        return item_of(row, row.conversation_id in _handed_over_before(session, [row.conversation_id]))
 
 
 def summary_of(url: str, sealer: Sealer, escalation_id: int) -> Dict[str, Any]:
@@ -236,10 +326,10 @@ def position(url: str, escalation_id: int) -> Optional[int]:
                 Escalation.status == QUEUED,
                 or_(
                     Escalation.priority < row.priority,
-                    and_(Escalation.priority == row.priority, Escalation.queued_at < row.queued_at),
+                    and_(Escalation.priority == row.priority, Escalation.ranked_at < row.ranked_at),
                     and_(
                         Escalation.priority == row.priority,
-                        Escalation.queued_at == row.queued_at,
+                        Escalation.ranked_at == row.ranked_at,
                         Escalation.id < row.id,
                     ),
                 ),
@@ -330,7 +420,7 @@ def transfer(url: str, escalation_id: int, to_counselor_id: int, now: Optional[d
 
 
 def back_to_queue(url: str, escalation_id: int) -> bool:
-    """Put a conversation back in the queue; it keeps its place (``queued_at``) and priority."""
+    """Put a conversation back in the queue; it keeps its place (``queued_at``, ``ranked_at``) and priority."""
     return _move(url, escalation_id, (WITH_COUNSELOR,), status=QUEUED, counselor_id=None, claimed_at=None)
 
 
@@ -428,17 +518,20 @@ def load(url: str, now: Optional[datetime] = None) -> Dict[str, Any]:
     """For supervisors: how many wait, the longest wait, and how many conversations each counselor has."""
     now = now or utcnow()
     queued = waiting(url)
-    with new_session(url) as session:
-        per_counselor = dict(
-            session.execute(
-                select(Escalation.counselor_id, func.count(Escalation.id))
-                .where(Escalation.status == WITH_COUNSELOR)
-                .group_by(Escalation.counselor_id)
-            ).all()
-        )
     return {
         "waiting": len(queued),
         "longest_wait_seconds": round(max((item.waited_seconds(now) for item in queued), default=0.0)),
         "by_priority": {p: sum(1 for item in queued if item.priority == p) for p in sorted({i.priority for i in queued})},
-        "conversations_per_counselor": {int(k): int(v) for k, v in per_counselor.items() if k is not None},
+        "conversations_per_counselor": conversations_per_counselor(url),
     }
+
+
+def conversations_per_counselor(url: str) -> Dict[int, int]:
+    """How many conversations each counselor holds now."""
+    with new_session(url) as session:
+        rows = session.execute(
+            select(Escalation.counselor_id, func.count(Escalation.id))
+            .where(Escalation.status == WITH_COUNSELOR)
+            .group_by(Escalation.counselor_id)
+        ).all()
+    return {int(k): int(v) for k, v in rows if k is not None}

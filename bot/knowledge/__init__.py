@@ -33,6 +33,8 @@ REQUIRED_TOPICS = ("overview",)
 TOPICS_FILE = Path(__file__).resolve().parent / "topics.yml"
 # How many emergency numbers the bot lists when it does not know where the person is.
 MAX_NUMBERS_WHEN_PLACE_UNKNOWN = 3
+# A phone number ("+62 21 2924 4800", "1-888-373-7888", "15999") or else a web address.
+SHORT_CONTACT = re.compile(r"\+?\d[\d -]{2,}\d|[\w-]+(?:\.[\w-]+)+\.[a-z]{2,}|[\w-]+\.[a-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,26 @@ class KnowledgeBase:
         fallback = baseline.emergency_text[language]
         listed = ", ".join(f"{j.emergency_number} {j.short_name.get(language, j.code)}" for j in known)
         return f"{fallback} ({listed})" if listed else fallback
+
+    def emergency_number(self, code: Optional[str]) -> str:
+        """The local emergency number alone ("112"), or every known one when unsure ("112/999/911"):
+        for notices that must also fit other help into two SMS."""
+        jurisdiction = self.get(code)
+        if jurisdiction and jurisdiction.emergency_number:
+            return jurisdiction.emergency_number
+        baseline = self.jurisdictions[FALLBACK_JURISDICTION]
+        listed_codes = baseline.numbers_when_place_unknown or tuple(self.jurisdictions)
+        numbers = [self.jurisdictions[c].emergency_number for c in listed_codes if c in self.jurisdictions]
+        return "/".join(dict.fromkeys(n for n in numbers if n))
+
+    def hotline_number(self, code: Optional[str]) -> str:
+        """The first help line's number alone ("1-888-373-7888"), or its web address when it has
+        no number (the international directory)."""
+        jurisdiction = self.get(code) or self.jurisdictions[FALLBACK_JURISDICTION]
+        hotline = (jurisdiction.hotlines or self.jurisdictions[FALLBACK_JURISDICTION].hotlines)[0]
+        contact = hotline.contact.get("en") or next(iter(hotline.contact.values()))
+        found = SHORT_CONTACT.search(contact)
+        return found.group(0) if found else contact
 
     def hotline_text(self, code: Optional[str], language: str) -> str:
         """The first help line of the jurisdiction (or the international directory)."""

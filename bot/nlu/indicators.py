@@ -18,8 +18,9 @@ The intent follows the danger verdict: a message the danger model clears is not 
 ``emergency`` intent (it takes the next intent of the ranking), so the emergency script and the
 top queue priority are only ever the danger model's decision.
 
-Output keys in the parse result: ``indicators``, ``danger``, ``danger_score``, ``danger_evidence``,
-``concern``.
+Output keys in the parse result: ``indicators``, ``danger``, ``danger_score``, ``danger_evidence``
+(what weighed most for danger or a concern), ``danger_words`` (up to three such words or phrases,
+strongest first: a danger cue, then the learnt n-grams), ``concern``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ INDICATOR_KEYS = (
 EMERGENCY_INTENT = "emergency"
 MODEL_FILE = "indicator_model.joblib"
 MIN_EVIDENCE_LETTERS = 5
+MIN_EVIDENCE_SHARE = 0.4  # a further word or phrase is shown when it weighs this share of the strongest
+MAX_DANGER_WORDS = 3
+MIN_DANGER_WORD_LETTERS = 3  # "gun", "faca": short words can be what raised danger  # what weighed most for danger, shown to the counselor in the queue
 # A language counts as trained when at least this many training examples are written in it.
 MIN_EXAMPLES_PER_TRAINED_LANGUAGE = 100
 
@@ -226,35 +230,48 @@ class IndicatorDetector(GraphComponent):
             self._vocabulary = self._model.words.get_feature_names_out()
         return self._vocabulary if self._vocabulary is not None else np.array([])
 
-    def _word_evidence(self, text: str, folded: str, label: str) -> str:
-        """The word n-gram of the message that most supports ``label``, as written."""
+    def _word_evidence(self, text: str, folded: str, label: str, limit: int = 1, min_letters: int = MIN_EVIDENCE_LETTERS) -> List[str]:
+        """The word n-grams of the message that most support ``label``, as written, strongest
+        first (at most ``limit``; one never inside another)."""
         model = self._model
         if model is None:
-            return ""
+            return []
         if label == DANGER:
             estimator = model.danger
         elif label in model.indicator_labels and model.indicators is not None:
             estimator = model.indicators.estimators_[model.indicator_labels.index(label)]
         else:
-            return ""
+            return []
         coefficients = getattr(estimator, "coef_", None)
         if coefficients is None:
-            return ""
+            return []
         word_vector = model.words.transform([folded])
         offset = model.n_char_features
         vocabulary = self._word_vocabulary()
-        best, best_weight = "", 0.0
+        weighed: List[Tuple[float, str]] = []
         for column, value in zip(word_vector.indices, word_vector.data):
-            if len(vocabulary[column].replace(" ", "")) < MIN_EVIDENCE_LETTERS:
+            if len(vocabulary[column].replace(" ", "")) < min_letters:
                 continue  # "me", "el", "they": not evidence a counselor can use
             weight = coefficients[0][offset + column] * value
-            if weight > best_weight:
-                best, best_weight = vocabulary[column], weight
-        if not best:
-            return ""
-        pattern = r"\W+".join(re.escape(part) for part in best.split())
+            if weight > 0:
+                weighed.append((weight, vocabulary[column]))
+        chosen: List[str] = []
+        ranked = sorted(weighed, reverse=True)
+        for weight, gram in ranked:
+            if weight < ranked[0][0] * MIN_EVIDENCE_SHARE:
+                break  # "he has", "in the": along for the ride, not what raised it
+            if any(gram in other or other in gram for other in chosen):
+                continue
+            chosen.append(gram)
+            if len(chosen) == limit:
+                break
+        return [self._as_written(text, folded, gram) for gram in chosen]
+
+    @staticmethod
+    def _as_written(text: str, folded: str, gram: str) -> str:
+        pattern = r"\W+".join(re.escape(part) for part in gram.split())
         found = re.search(r"(?<!\w)" + pattern + r"(?!\w)", folded)
-        return text[found.start() : found.end()] if found else best
+        return text[found.start() : found.end()] if found else gram
 
     def analyse_batch(
         self,
@@ -299,7 +316,7 @@ class IndicatorDetector(GraphComponent):
             confidence = 1 - (1 - probability) * (1 - (cue_weight if key in cues else 0.0))
             if confidence < self._config["indicator_threshold"]:
                 continue
-            evidence = text[cues[key][0] : cues[key][1]] if key in cues else self._word_evidence(text, folded, key)
+            evidence = text[cues[key][0] : cues[key][1]] if key in cues else "".join(self._word_evidence(text, folded, key))
             indicators.append({"key": key, "confidence": round(confidence, 4), "evidence": evidence})
         indicators.sort(key=lambda item: item["confidence"], reverse=True)
 
@@ -311,17 +328,18 @@ class IndicatorDetector(GraphComponent):
             thresholds = self._model.thresholds_for(in_trained)
             danger = danger_score >= thresholds.danger
             concern = not danger and (danger_score >= thresholds.concern or DANGER in cues)
-        if DANGER in cues and (danger or concern):
-            evidence = text[cues[DANGER][0] : cues[DANGER][1]]
-        elif danger or concern:
-            evidence = self._word_evidence(text, folded, DANGER)
-        else:
-            evidence = ""
+        words: List[str] = []
+        if danger or concern:
+            cue = [text[cues[DANGER][0] : cues[DANGER][1]]] if DANGER in cues else []
+            learnt = self._word_evidence(text, folded, DANGER, MAX_DANGER_WORDS, MIN_DANGER_WORD_LETTERS)
+            words = (cue + [gram for gram in learnt if not cue or (gram not in cue[0] and cue[0] not in gram)])[:MAX_DANGER_WORDS]
+        evidence = words[0] if words else ""
         return {
             "indicators": indicators,
             "danger": bool(danger),
             "danger_score": round(float(danger_score), 4),
             "danger_evidence": evidence,
+            "danger_words": words,
             "concern": bool(concern),
         }
 

@@ -49,6 +49,8 @@ class Escalation(Base):
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     # the queue (see bot.handoff.queue): status queued -> with_counselor -> closed, or returned to the bot
     queued_at = sa.Column(sa.DateTime, nullable=True, default=utcnow)
+    # the queue's order within a priority: queued_at moved earlier by the danger evidence's strength
+    ranked_at = sa.Column(sa.DateTime, nullable=True, default=utcnow)
     claimed_at = sa.Column(sa.DateTime, nullable=True)
     closed_at = sa.Column(sa.DateTime, nullable=True)
     counselor_id = sa.Column(sa.Integer, nullable=True, index=True)
@@ -83,6 +85,7 @@ class Counselor(Base):
     locked_until = sa.Column(sa.DateTime, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     last_seen_at = sa.Column(sa.DateTime, nullable=True)
+    alert_sound = sa.Column(sa.Boolean, nullable=False, default=True)  # the queue's sound for a new danger
 
 
 class ConsoleSession(Base):

@@ -30,10 +30,20 @@
     return form;
   }
 
-  function riskCell(item) {
-    const cell = el("td");
-    if (item.danger) cell.appendChild(el("span", "Danger", "badge p1"));
+  function evidenceCell(item) {
+    const cell = el("td", null, "evidence");
+    if (item.evidence.length) {
+      item.evidence.forEach((words, index) => {
+        if (index) cell.appendChild(document.createTextNode(" · "));
+        const mark = el("q", words);
+        mark.setAttribute("dir", "auto");
+        cell.appendChild(mark);
+      });
+    } else {
+      cell.appendChild(el("span", "(nothing flagged)", "quiet"));
+    }
     if (item.child_mentioned) cell.appendChild(el("span", "Child", "badge p2"));
+    if (item.returning) cell.appendChild(el("span", "Returning", "badge returning"));
     return cell;
   }
 
@@ -45,6 +55,24 @@
     return cell;
   }
 
+  function waitCell(item, elapsed) {
+    const waited = item.waited_seconds + elapsed;
+    const cell = el("td", null, "wait");
+    cell.appendChild(el("span", minutes(waited)));
+    if (item.wait_target_seconds) {
+      const over = waited > item.wait_target_seconds;
+      cell.appendChild(el("span", (over ? "over " : "target ") + minutes(item.wait_target_seconds), over ? "target over" : "target"));
+      if (over) cell.classList.add("late");
+    }
+    return cell;
+  }
+
+  function priorityCell(item) {
+    const cell = el("td");
+    cell.appendChild(el("span", PRIORITY[item.priority], "badge p" + item.priority));
+    return cell;
+  }
+
   function renderQueue(root, data, receivedAt) {
     const waiting = document.getElementById("waiting");
     const mine = document.getElementById("mine");
@@ -53,15 +81,14 @@
     data.waiting.forEach((item) => {
       const row = el("tr");
       row.dataset.id = item.id;
-      const badge = el("td");
-      badge.appendChild(el("span", PRIORITY[item.priority], "badge p" + item.priority));
-      row.appendChild(badge);
-      row.appendChild(el("td", minutes(item.waited_seconds + elapsed)));
+      row.dataset.priority = item.priority;
+      row.appendChild(priorityCell(item));
+      row.appendChild(evidenceCell(item));
+      row.appendChild(waitCell(item, elapsed));
       row.appendChild(el("td", item.language + (item.in_my_language ? "" : " (not one of yours)")));
       row.appendChild(el("td", item.channel));
-      row.appendChild(riskCell(item));
       row.appendChild(chipsCell(item));
-      const actions = el("td");
+      const actions = el("td", null, "actions");
       const preview = el("a", "Preview");
       preview.href = "/console/conversations/" + item.id + "/preview";
       actions.appendChild(preview);
@@ -79,12 +106,10 @@
     mine.replaceChildren();
     data.mine.forEach((item) => {
       const row = el("tr");
-      const badge = el("td");
-      badge.appendChild(el("span", PRIORITY[item.priority], "badge p" + item.priority));
-      row.appendChild(badge);
+      row.appendChild(priorityCell(item));
+      row.appendChild(evidenceCell(item));
       row.appendChild(el("td", item.language));
       row.appendChild(el("td", item.channel));
-      row.appendChild(riskCell(item));
       row.appendChild(chipsCell(item));
       const open = el("a", "Open");
       open.href = "/console/conversations/" + item.id;
@@ -93,6 +118,13 @@
       row.appendChild(cell);
       mine.appendChild(row);
     });
+    if (!data.mine.length) {
+      const row = el("tr");
+      const cell = el("td", "None yet.", "quiet");
+      cell.colSpan = 6;
+      row.appendChild(cell);
+      mine.appendChild(row);
+    }
     document.getElementById("waiting-count").textContent = "(" + data.total + ")";
     if (data.total > data.waiting.length) {
       const row = el("tr");
@@ -104,25 +136,96 @@
     document.getElementById("hidden-note").textContent = data.hidden
       ? data.hidden + " more waiting in languages you do not answer in; they come to you if nobody else takes them."
       : "";
+    const dangers = data.waiting.filter((item) => item.priority === 1).length;
+    document.title = (dangers ? "(" + dangers + " danger) " : "") + baseTitle;
     root.dataset.version = data.version;
+  }
+
+  const baseTitle = document.title;
+
+  // A new danger row: said in the page (a screen reader hears it), the tab title, a short tone
+  // (unless the counselor turned it off) and a desktop notification where allowed. The
+  // notification carries no words of the person: it may show on a locked screen.
+  function Announcer(soundOn) {
+    let audio = null;
+    this.soundOn = soundOn;
+    this.tone = () => {
+      try {
+        audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+        [0, 0.25].forEach((start) => {
+          const osc = audio.createOscillator();
+          const gain = audio.createGain();
+          osc.frequency.value = 880;
+          gain.gain.setValueAtTime(0.0001, audio.currentTime + start);
+          gain.gain.exponentialRampToValueAtTime(0.2, audio.currentTime + start + 0.02);
+          gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + start + 0.18);
+          osc.connect(gain).connect(audio.destination);
+          osc.start(audio.currentTime + start);
+          osc.stop(audio.currentTime + start + 0.2);
+        });
+        document.body.dataset.lastTone = String(Date.now());
+      } catch (error) { /* no audio device: the page and the title still say it */ }
+    };
+    this.announce = (items) => {
+      const first = items[0];
+      const text = items.length === 1
+        ? "New danger waiting: " + first.language + ", " + first.channel + "."
+        : items.length + " new dangers waiting.";
+      document.getElementById("announce").textContent = text;
+      if (this.soundOn) this.tone();
+      if (window.Notification && Notification.permission === "granted") {
+        try { new Notification("Hotline: danger waiting", { body: text, tag: "danger-" + first.id }); } catch (error) { /* some browsers only notify from a service worker */ }
+      }
+    };
   }
 
   function liveQueue(root) {
     let data = JSON.parse(root.dataset.queue);
     let receivedAt = Date.now();
+    const announcer = new Announcer(Boolean(data.alert_sound));
+    const seen = new Set(data.waiting.map((item) => item.id));
     renderQueue(root, data, receivedAt);
     const status = document.getElementById("live-status");
     const source = new EventSource("/console/queue/events");
     source.addEventListener("queue", (event) => {
       data = JSON.parse(event.data);
       receivedAt = Date.now();
+      const fresh = data.waiting.filter((item) => item.priority === 1 && !seen.has(item.id));
+      data.waiting.forEach((item) => seen.add(item.id));
       renderQueue(root, data, receivedAt);
+      if (fresh.length) announcer.announce(fresh);
       status.textContent = "";
     });
     source.addEventListener("error", () => { status.textContent = "Reconnecting to the live queue…"; });
     // The session ended (signed out elsewhere, disabled, timed out): the page shows the sign-in.
     source.addEventListener("ended", () => { source.close(); location.reload(); });
     setInterval(() => renderQueue(root, data, receivedAt), 15000);
+    soundToggle(announcer);
+    notificationButton();
+  }
+
+  function soundToggle(announcer) {
+    const button = document.getElementById("alert-sound");
+    button.addEventListener("click", async () => {
+      const on = !announcer.soundOn;
+      const body = new URLSearchParams({ on: on ? "yes" : "no" });
+      const answer = await fetch("/console/preferences/alert-sound", { method: "POST", body, headers: { "X-CSRF-Token": csrf } });
+      if (!answer.ok) return;
+      announcer.soundOn = on;
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = "Sound for a new danger: " + (on ? "on" : "off");
+      if (on) announcer.tone(); // (a click also lets the browser play sound later)
+    });
+  }
+
+  function notificationButton() {
+    const button = document.getElementById("allow-notifications");
+    if (!window.Notification || Notification.permission !== "default") return;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      await Notification.requestPermission();
+      button.hidden = true;
+    });
   }
 
   function transcriptEntry(entry) {
@@ -166,12 +269,57 @@
     source.addEventListener("ended", () => { source.close(); location.reload(); });
   }
 
+  // A canned reply is inserted by the Insert button (or Enter on the list), so choosing with the
+  // arrow keys never overwrites what the counselor wrote.
   function cannedResponses(select) {
-    select.addEventListener("change", () => {
+    const insert = () => {
       const target = document.getElementById(select.dataset.target);
-      if (select.value) target.value = select.value;
+      if (!select.value) return;
+      target.value = select.value;
       select.value = "";
       target.focus();
+    };
+    document.getElementById("insert-canned").addEventListener("click", insert);
+    select.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); insert(); }
+    });
+  }
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]") !== null;
+  }
+
+  // Keys for a busy shift (never while typing in a field): n takes the next conversation on the
+  // queue, or writes a note in a conversation; r reply; c canned replies; f finish; q the queue.
+  // Ctrl+Enter (or Cmd+Enter) sends the text being written.
+  function shortcuts() {
+    const focus = (id) => {
+      const node = document.getElementById(id);
+      if (!node) return false;
+      node.scrollIntoView({ block: "center" });
+      node.focus();
+      return true;
+    };
+    document.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && event.target.matches("textarea")) {
+        event.preventDefault();
+        event.target.form.requestSubmit();
+        return;
+      }
+      if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+      const onQueue = document.getElementById("queue") !== null;
+      const actions = {
+        n: () => (onQueue ? document.getElementById("take-next") && document.getElementById("take-next").form.requestSubmit() : focus("note-text")),
+        r: () => focus("reply-text"),
+        c: () => focus("canned"),
+        f: () => focus("outcome"),
+        q: () => { location.href = "/console/queue"; },
+      };
+      const act = actions[event.key];
+      if (act) {
+        event.preventDefault();
+        act();
+      }
     });
   }
 
@@ -182,5 +330,6 @@
     if (transcript) liveTranscript(transcript);
     const canned = document.getElementById("canned");
     if (canned) cannedResponses(canned);
+    shortcuts();
   });
 })();
