@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 # apart from the data in var/ (a copy of the data alone reveals nothing; back the two up apart).
 export HOTLINE_SECRET_KEY_FILE ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/hotline/secret.key
 
-.PHONY: install browser postgres train run lint test validate e2e eval bench clean
+.PHONY: install browser postgres train run lint test validate e2e eval bench screenshots clean
 
 install: $(VENV)/.installed
 
@@ -89,6 +89,11 @@ clean:
 	rm -rf models results .rasa
 
 # Speed, measured against a stock `rasa init` assistant in the same run; writes docs/performance.md.
+# The console's pictures in docs/screenshots/ (queue, conversation, administration at 1280 and
+# 1920 px), taken by its browser tests on a made-up busy shift.
+screenshots: train browser
+	HOTLINE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/console/test_browser.py
+
 bench: train postgres
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.twilio_bench

@@ -44,6 +44,13 @@ APPEARANCES = 20
 PASSWORD = "benchmark passphrase 1"
 
 
+# A new emergency whose words weigh more than any waiting one's (the seeded dangers score 0.5).
+NEW_DANGER = HandoffSummary(
+    danger=True, danger_score=1.0,
+    danger_moments=[{"text": "he has a knife and says he will kill me now", "words": ["kill me now", "knife"], "score": 1.0, "danger": True}],
+)
+
+
 def percentile(values: List[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -52,7 +59,14 @@ def percentile(values: List[float], share: float) -> float:
 def seed(url: str, sealer: Sealer) -> List[Tuple[str, str]]:
     """1,000 waiting conversations and 20 ready counselor accounts (username, TOTP secret)."""
     for index in range(QUEUED):
-        summary = HandoffSummary(indicators=[{"key": "debt_bondage", "confidence": 0.8, "evidence": "owe"}] if index % 3 else [])
+        # Every tenth in danger, with the message and the words that raised it (sealed, opened for
+        # the queue's evidence column); most with a sign of exploitation and its words.
+        danger = index % 10 == 0
+        summary = HandoffSummary(
+            indicators=[{"key": "debt_bondage", "confidence": 0.8, "evidence": "owe"}] if index % 3 else [],
+            danger=danger, danger_score=0.5 if danger else 0.0,
+            danger_moments=[{"text": "he says he will hurt me", "words": ["hurt me"], "score": 0.5, "danger": True}] if danger else [],
+        )
         escalate(url, sealer, f"web-bench-{index}", reason="requested", language="en" if index % 4 else "es",
                  jurisdiction="US", summary=summary, requested=True, channel="web")
     people = []
@@ -165,11 +179,11 @@ async def drive(base: str, url: str, sealer: Sealer, people: List[Tuple[str, str
                 return first_seen.get(escalation_id)
 
             appearance: List[float] = []
-            for index in range(APPEARANCES):  # urgent ones, so they are at the top of every view
+            for index in range(APPEARANCES):  # the most urgent, so they are at the top of every view
                 written = time.monotonic()
                 row = await asyncio.to_thread(
                     escalate, url, sealer, f"web-bench-new-{index}", reason="emergency", language="en", jurisdiction="US",
-                    summary=HandoffSummary(danger=True), requested=True, channel="web",
+                    summary=NEW_DANGER, requested=True, channel="web",
                 )
                 at = await asyncio.to_thread(seen, row.id, 10.0)
                 appearance.append(((at if at is not None else time.monotonic()) - written) * 1000)

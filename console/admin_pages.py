@@ -32,6 +32,8 @@ def settings_in_force(settings: Settings) -> List[Tuple[str, str]]:
         ("HOTLINE_HANDOFF_NOTICE_INTERVAL", f"{settings.handoff_notice_interval_s} s"),
         ("HOTLINE_SILENCE_CLOSE", f"{settings.silence_close_s} s"),
         ("HOTLINE_ROUTING_GRACE", f"{settings.routing_grace_s} s"),
+        ("HOTLINE_WAIT_TARGETS", ", ".join(f"{s // 60}" for s in settings.wait_targets_s) + " min (danger first)"),
+        ("HOTLINE_LONG_WAIT", f"{settings.long_wait_s // 60} min"),
         ("HOTLINE_CONSOLE_IDLE_TIMEOUT", f"{settings.console_idle_timeout_s} s"),
         ("HOTLINE_CONSOLE_MAX_SESSION", f"{settings.console_max_session_s} s"),
         ("HOTLINE_QUICK_EXIT_URL", settings.quick_exit_url),

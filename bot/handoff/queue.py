@@ -33,7 +33,7 @@ from enum import Enum
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.crypto import Sealer
 from bot.storage.db import new_session
@@ -164,12 +164,22 @@ _ITEM_COLUMNS = tuple(
 )
 
 
+def _returning() -> Any:
+    """Whether the row's conversation had an earlier request for a counselor that ended (in the same query)."""
+    earlier = aliased(Escalation)
+    return (
+        select(earlier.id)
+        .where(earlier.conversation_id == Escalation.conversation_id, earlier.status.in_((CLOSED, RETURNED)))
+        .exists()
+        .label("handed_over_before")
+    )
+
+
 def _items(url: str, *conditions: Any) -> List[QueueItem]:
     """Queue items read as plain rows (the live queue reads a thousand of these several times a second)."""
     with new_session(url) as session:
-        rows = session.execute(select(*_ITEM_COLUMNS).where(*conditions).order_by(*_queue_order())).all()
-        before = _handed_over_before(session, [row.conversation_id for row in rows])
-    return [item_of(row, row.conversation_id in before) for row in rows]
+        rows = session.execute(select(*_ITEM_COLUMNS, _returning()).where(*conditions).order_by(*_queue_order())).all()
+    return [item_of(row, bool(row.handed_over_before)) for row in rows]
 
 
 def _handed_over_before(session: Session, conversation_ids: Sequence[str]) -> set:

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const PRIORITY = { 1: "Danger", 2: "Child", 3: "Signs", 4: "Asked for a person", 5: "Other" };
+  const PRIORITY = { 1: "Danger", 2: "Child or concern", 3: "Signs", 4: "Asked for a person", 5: "Other" };
 
   function el(tag, text, className) {
     const node = document.createElement(tag);
@@ -40,9 +40,9 @@
         cell.appendChild(mark);
       });
     } else {
-      cell.appendChild(el("span", "(nothing flagged)", "quiet"));
+      cell.appendChild(el("span", "(no words quoted)", "quiet"));
     }
-    if (item.child_mentioned) cell.appendChild(el("span", "Child", "badge p2"));
+    if (item.child_mentioned) cell.appendChild(el("span", "Child mentioned", "badge p2"));
     if (item.returning) cell.appendChild(el("span", "Returning", "badge returning"));
     return cell;
   }
@@ -291,7 +291,7 @@
 
   // Keys for a busy shift (never while typing in a field): n takes the next conversation on the
   // queue, or writes a note in a conversation; r reply; c canned replies; f finish; q the queue.
-  // Ctrl+Enter (or Cmd+Enter) sends the text being written.
+  // Ctrl+Enter (or Cmd+Enter) sends the text being written; Escape leaves a field.
   function shortcuts() {
     const focus = (id) => {
       const node = document.getElementById(id);
@@ -304,6 +304,10 @@
       if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && event.target.matches("textarea")) {
         event.preventDefault();
         event.target.form.requestSubmit();
+        return;
+      }
+      if (event.key === "Escape" && typing(event.target)) {
+        event.target.blur(); // leave the field: the keys below work again
         return;
       }
       if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;

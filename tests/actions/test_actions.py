@@ -120,6 +120,25 @@ async def test_emergency_first_message_gets_the_number_first_and_the_top_priorit
     assert summary["bot_told"][:2] == ["utter_emergency", "utter_emergency_safety_check"]  # counselors see it
 
 
+
+async def test_the_summary_quotes_the_message_that_set_off_danger_with_the_words_that_weighed_most(
+    settings: Settings, database_url: str, sealer: Sealer
+) -> None:
+    words = ["kill me tonight", "gun"]
+    parse = {"danger": True, "danger_score": 0.998, "danger_words": words, "danger_evidence": words[0]}
+    emergency = tracker("he has a gun and says he will kill me tonight", "emergency", parse=parse, earlier_user_turns=1)
+    emergency.events.insert(0, {"event": "user", "text": "my boss is angry", "parse_data": {"concern": True, "danger_score": 0.4, "danger_words": ["angry"]}})
+    await run(ActionEmergency(settings), emergency)
+    record = open_escalation(database_url, "conversation-1")
+    summary = summary_of(database_url, sealer, record.id)
+    assert summary["danger_score"] == pytest.approx(0.998)
+    assert [(m["text"], m["words"], m["danger"]) for m in summary["danger_moments"]] == [
+        ("he has a gun and says he will kill me tonight", words, True),
+        ("my boss is angry", ["angry"], False),
+    ]
+    assert record.summary["danger_score"] == pytest.approx(1.0) and "gun" not in str(record.summary)  # words only sealed
+
+
 async def test_a_witness_to_danger_gets_the_number_first_and_is_told_not_to_confront(
     settings: Settings, database_url: str
 ) -> None:

@@ -115,6 +115,15 @@ def test_unknown_place_lists_the_baselines_emergency_numbers() -> None:
     assert KNOWLEDGE.emergency_text("UK", "en").startswith("999")
 
 
+def test_a_notice_short_of_room_gets_the_bare_numbers_from_the_knowledge_base() -> None:
+    assert KNOWLEDGE.emergency_number("US") == "911" and KNOWLEDGE.emergency_number(None) == "112/999/911"
+    assert KNOWLEDGE.hotline_number("US") == "1-888-373-7888"
+    assert KNOWLEDGE.hotline_number("ID") == "0-800-1000"  # the first number, not the one from abroad
+    assert KNOWLEDGE.hotline_number(None) == "globalmodernslavery.org"  # the directory has no number
+    for code in KNOWLEDGE.jurisdictions:
+        assert KNOWLEDGE.hotline_number(code) in KNOWLEDGE.hotline_text(code, "en")  # never a number of its own
+
+
 def test_rights_topics_follow_the_question() -> None:
     assert KNOWLEDGE.topic_in("will they deport me if i go to the police about my visa") == "immigration_status"
     assert KNOWLEDGE.topic_in("necesito un abogado") == "legal_help"

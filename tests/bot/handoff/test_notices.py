@@ -12,9 +12,10 @@ from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
 from bot.handoff.escalation import HandoffSummary, escalate
-from bot.handoff.notices import sweep
+from bot.handoff.notices import CLOSED_BY_COUNSELOR, RETURNED_TO_BOT, place_notice, sweep, tell_ended
 from bot.inbox import DeliveryBlock
 from bot.opening_hours import Schedule
+from bot.sms import segment_count, to_gsm7
 from bot.storage.db import engine_for
 from bot.storage.models import utcnow
 
@@ -121,3 +122,36 @@ def test_nobody_is_told_a_place_out_of_hours(settings: Settings, sealer: Sealer)
     handoff_queue.claim(database_url, ids[0], 1, now=start)
     handoff_queue.claim(database_url, ids[1], 1, now=start)
     assert sweep(settings, sealer, Notices(settings), closed, now=start + timedelta(minutes=10)).told_place == []
+
+
+def test_a_long_wait_comes_with_the_emergency_number_another_help_line_and_a_kept_place(settings: Settings, sealer: Sealer) -> None:
+    database_url = settings.database_url
+    keys = [person_writes(database_url, sealer, "sms", f"+1555012000{i}") for i in range(6)]
+    ids = [queued(database_url, key) for key in keys]
+    now = utcnow()
+    for escalation_id in ids[:3]:  # one taken every 20 minutes in the last hour
+        handoff_queue.claim(database_url, escalation_id, 1, now=now - timedelta(minutes=10))
+    short, long = place_notice(database_url, 1, settings.long_wait_s, now), place_notice(database_url, 2, settings.long_wait_s, now)
+    assert (short.key, short.values) == ("utter_queue_place", {"position": 1, "wait": 20})
+    assert (long.key, long.values) == ("utter_queue_place_long", {"position": 2, "wait": 40})
+    text = Notices(settings).text(long.key, "en", "US", **long.values)
+    assert "40 min" in text and "911" in text and "1-888-373-7888" in text and "keep your place" in text
+    assert segment_count(to_gsm7(text)) <= 2
+
+
+def test_closing_or_returning_tells_the_person_once_in_their_language_and_never_after_stop(settings: Settings, sealer: Sealer) -> None:
+    database_url = settings.database_url
+    notices = Notices(settings)
+    web = person_writes(database_url, sealer, "web", "tab-closing")
+    escalation = escalate(database_url, SEALER, web, reason="requested", language="es", jurisdiction="US",
+                          summary=HandoffSummary(), requested=True, channel="web")
+    item = handoff_queue.get(database_url, escalation.id)
+    assert tell_ended(database_url, sealer, notices, item, CLOSED_BY_COUNSELOR) is None
+    [notice] = [e["text"] for e in inbox.transcript(database_url, sealer, web, 0, 0) if e["kind"] == "line"]
+    assert "cerró esta conversación" in notice and "911" in notice
+
+    sms = person_writes(database_url, sealer, "sms", "+15550144444")
+    inbox.set_opted_out(database_url, sms, True)
+    stopped = handoff_queue.get(database_url, queued(database_url, sms))
+    assert tell_ended(database_url, sealer, notices, stopped, RETURNED_TO_BOT) is DeliveryBlock.OPTED_OUT
+    assert inbox.pending_from_people(database_url, ("sms",)) == []  # nothing goes out after STOP

@@ -185,3 +185,69 @@ def test_two_console_servers_sweeping_at_once_send_a_wait_notice_once(any_databa
     assert handoff_queue.take_wait_notice(url, escalation, seen, 2) is True
     assert handoff_queue.take_wait_notice(url, escalation, seen, 2) is False  # the other server lost
     assert handoff_queue.get(url, escalation).wait_notice_position == 2
+
+
+def danger_request(url: str, conversation: str, text: str, words: List[str], score: float, arrived_minutes_ago: float = 0) -> int:
+    """A request raised by a message the danger model scored ``score``, arrived that long ago."""
+    summary = HandoffSummary(
+        danger=True, danger_score=score, danger_moments=[{"text": text, "words": words, "score": score, "danger": True}]
+    )
+    escalation_id = int(escalate(url, SEALER, conversation, reason="danger", language="en", jurisdiction="US",
+                                 summary=summary, requested=False, channel="web").id)
+    if arrived_minutes_ago:
+        shift = timedelta(minutes=arrived_minutes_ago)
+        with engine_for(url).begin() as connection:
+            for column in ("queued_at", "ranked_at"):
+                value = connection.execute(sa.text(f"SELECT {column} FROM escalations WHERE id = :i"), {"i": escalation_id}).scalar_one()
+                value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+                connection.execute(sa.text(f"UPDATE escalations SET {column} = :v WHERE id = :i"), {"v": value - shift, "i": escalation_id})
+    return escalation_id
+
+
+def test_within_danger_the_strongest_evidence_goes_first_but_nobody_is_passed_for_ever(any_database_url: str) -> None:
+    url = any_database_url
+    vague = danger_request(url, "vague", "i am scared something bad will happen", ["scared"], 0.3, arrived_minutes_ago=3)
+    gun = danger_request(url, "gun", "he has a gun and says he will kill me tonight", ["kill me tonight", "gun"], 1.0)
+    waited_long = danger_request(url, "long", "please help i am scared", ["help"], 0.3, arrived_minutes_ago=20)
+    assert [item.id for item in handoff_queue.waiting(url)] == [waited_long, gun, vague]
+    assert [handoff_queue.position(url, i) for i in (waited_long, gun, vague)] == [1, 2, 3]  # what each person is told
+    assert handoff_queue.claim_next(url, 7, ["en"], 120) == waited_long
+    assert handoff_queue.claim_next(url, 8, ["en"], 120) == gun
+
+
+def test_a_stronger_message_moves_a_request_up_within_its_priority_and_never_down(any_database_url: str) -> None:
+    url = any_database_url
+    first = danger_request(url, "first", "they are shouting at the door", ["shouting"], 0.5, arrived_minutes_ago=1)
+    second = danger_request(url, "second", "he is coming back", ["coming back"], 0.2)
+    assert [item.id for item in handoff_queue.waiting(url)] == [first, second]
+    assert danger_request(url, "second", "he has a knife now", ["knife"], 1.0) == second
+    assert [item.id for item in handoff_queue.waiting(url)] == [second, first]
+    danger_request(url, "second", "he is calmer", ["calmer"], 0.1)
+    assert [item.id for item in handoff_queue.waiting(url)] == [second, first]
+
+
+def test_the_queue_shows_the_words_that_raised_danger_opened_from_the_sealed_summary(database_url: str) -> None:
+    url = database_url
+    gun = danger_request(url, "gun", "he has a gun and says he will kill me tonight", ["kill me tonight", "gun"], 1.0)
+    chinese = danger_request(url, "zh", "他拿着刀说要杀了我", [], 0.97)
+    signs = int(escalate(url, SEALER, "signs", reason="requested", language="en", jurisdiction="US", requested=True,
+                         summary=HandoffSummary(indicators=[{"key": "retention_of_documents", "evidence": "took my passport"}])).id)
+    found = handoff_queue.evidence(url, SEALER, [gun, chinese, signs])
+    assert found == {gun: ("kill me tonight", "gun"), chinese: ("他拿着刀说要杀了我",), signs: ("took my passport",)}
+    with engine_for(url).connect() as connection:
+        stored = connection.execute(sa.text("SELECT summary FROM escalations WHERE id = :i"), {"i": gun}).scalar_one()
+    assert "gun" not in str(stored) and "kill" not in str(stored)  # in clear: categories and the score only
+
+
+def test_a_returning_person_is_marked_and_their_earlier_requests_are_kept_with_outcomes(database_url: str) -> None:
+    url = database_url
+    earlier = ask(url, "returning")
+    handoff_queue.claim(url, earlier, 3)
+    handoff_queue.close(url, SEALER, earlier, {"outcome": "referral_made", "follow_up": True})
+    other = ask(url, "first-time")
+    again = ask(url, "returning")
+    assert again != earlier
+    assert handoff_queue.get(url, again).returning and not handoff_queue.get(url, other).returning
+    assert {item.id: item.returning for item in handoff_queue.waiting(url)} == {other: False, again: True}
+    [past] = handoff_queue.earlier_requests(url, "returning", again)
+    assert (past.id, past.outcome, past.follow_up, past.counselor_id, past.closed_reason) == (earlier, "referral_made", True, 3, "counselor")
