@@ -33,6 +33,12 @@ class Snapshot:
     assigned: Tuple[QueueItem, ...] = ()
 
 
+def _evidence_key(item: QueueItem) -> Tuple[Any, ...]:
+    """What the evidence (``handoff_queue.evidence_of``) follows: the strongest danger message and
+    the signs found. A claim or a transfer leaves it as it was, so the sealed summary is not reread."""
+    return item.priority, item.danger, item.danger_score, item.indicators
+
+
 class QueueWatcher:
     def __init__(self, database_url: str, sealer: Sealer, interval: float = 0.25) -> None:
         self._url = database_url
@@ -63,9 +69,14 @@ class QueueWatcher:
         if versions == self._versions:
             return
         changed = [i for i, changed_at in versions.items() if self._versions.get(i) != changed_at]
+        unsealed = []  # rows whose evidence may have changed (new, or new danger or signs); not mere claims
         for item in await asyncio.to_thread(handoff_queue.items, self._url, changed):
+            before = self._items.get(item.id)
+            if before is None or _evidence_key(before) != _evidence_key(item):
+                unsealed.append(item.id)
             self._items[item.id] = item
-        self.evidence.update(await asyncio.to_thread(handoff_queue.evidence, self._url, self._sealer, changed))
+        if unsealed:
+            self.evidence.update(await asyncio.to_thread(handoff_queue.evidence, self._url, self._sealer, unsealed))
         for gone in set(self._items) - set(versions):
             del self._items[gone]
             self.evidence.pop(gone, None)
