@@ -33,11 +33,14 @@ from actions.common import (
 from bot.config import Settings
 from bot.handoff import queue as handoff_queue
 from bot.handoff.escalation import escalate
-from bot.handoff.notices import place_notice
+from bot.handoff.notices import LONG_WAIT_NOTICE, place_notice
 from bot.opening_hours import Schedule, current_schedules, is_open
 from bot.storage.models import utcnow
 
 HANDOFF_QUEUED = handoff_queue.QueueState.QUEUED.value
+FIRST_CONTACT_NOTICE = "utter_welcome"  # actions.base says it first in a conversation's first answer
+# Announcements a place in line already implies ("you are number 3 in line" says it was passed on).
+IMPLIED_BY_A_PLACE = frozenset({"utter_handoff_recorded"})
 ASKING_FOR_PERSON_INTENTS = frozenset({"talk_to_human", "request_help"})
 # The handoff messages after which the person's next message is thanked for once.
 HANDOFF_ANNOUNCEMENTS = frozenset(
@@ -78,32 +81,44 @@ def record_request(
 
 def tell_place_in_line(
     settings: Settings,
-    dispatcher: CollectingDispatcher, tracker: Tracker, escalation_id: int, only_if_closed: bool = False
+    dispatcher: CollectingDispatcher, tracker: Tracker, escalation_id: int, only_if_closed: bool = False,
+    announcement: Optional[str] = None,
 ) -> None:
     """Out of hours: say so, with the alternatives. Otherwise the place in line and the real wait
     (not after an emergency message, which already holds three texts and is first in line).
-    Either way the person has just been told about their wait: the notice clock starts again."""
+    Either way the person has just been told about their wait: the notice clock starts again.
+
+    ``announcement`` (what the action says first, e.g. "your request is passed on") is said before
+    it, except on a first contact whose wait is long: the long-wait notice already says they are in
+    line, and with the first-contact notice the turn stays within its SMS budget."""
     url = settings.database_url
     if not is_open(schedules(settings), hotline_number_of(tracker)):
+        if announcement:
+            say(dispatcher, announcement)
         say(dispatcher, "utter_queue_out_of_hours")
         if not only_if_closed:  # (an emergency reply has just given the number)
             say(dispatcher, "utter_emergency")
     elif not only_if_closed:
         place = handoff_queue.position(url, escalation_id)
-        if place is not None:  # (None: already with a counselor)
-            notice = place_notice(url, place, settings.long_wait_s)
+        notice = place_notice(url, place, settings.long_wait_s) if place is not None else None  # (None: with a counselor)
+        first_contact = any(message.get("response") == FIRST_CONTACT_NOTICE for message in dispatcher.messages)
+        said_by_the_notice = first_contact and notice is not None and notice.key == LONG_WAIT_NOTICE
+        if announcement and not (said_by_the_notice and announcement in IMPLIED_BY_A_PLACE):
+            say(dispatcher, announcement)
+        if notice is not None:
             say(dispatcher, notice.key, **notice.values)
+    elif announcement:
+        say(dispatcher, announcement)
     handoff_queue.record_wait_notice(url, escalation_id)
 
 
 def hand_over(
     action: Configured, dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str
 ) -> List[EventType]:
-    """Say ``announcement``, put the conversation in the queue with ``reason``, tell the place in
+    """Put the conversation in the queue with ``reason``, say ``announcement`` and the place in
     line (or the opening hours), close any open form and pause the bot."""
-    say(dispatcher, announcement)
     escalation_id = record_request(action, tracker, reason, dispatcher)
-    tell_place_in_line(action.settings, dispatcher, tracker, escalation_id)
+    tell_place_in_line(action.settings, dispatcher, tracker, escalation_id, announcement=announcement)
     events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED)]
     if tracker.active_loop.get("name"):
         events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events

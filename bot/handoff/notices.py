@@ -35,6 +35,7 @@ AuditHook = Callable[[str, str, dict], None]  # (action, target, detail)
 CLOSED_BY_COUNSELOR = "utter_conversation_closed"
 RETURNED_TO_BOT = "utter_conversation_returned"
 CLOSED_FOR_SILENCE = "utter_conversation_closed_silence"
+LONG_WAIT_NOTICE = "utter_queue_place_long"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def place_notice(url: str, place: int, long_wait_s: float, now: Optional[datetim
     wait = handoff_queue.estimated_wait_seconds(url, place, now)
     if wait is None:
         return PlaceNotice("utter_queue_place_no_estimate", {"position": place})
-    key = "utter_queue_place_long" if wait > long_wait_s else "utter_queue_place"
+    key = LONG_WAIT_NOTICE if wait > long_wait_s else "utter_queue_place"
     return PlaceNotice(key, {"position": place, "wait": max(1, math.ceil(wait / 60))})
 
 

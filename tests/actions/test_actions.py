@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -17,8 +18,10 @@ from actions.screening import interpret_answer
 from actions.small_talk import ActionSmallTalk
 from bot.config import Settings
 from bot.crypto import Sealer
+from bot.handoff import queue as handoff_queue
 from bot.handoff.escalation import HandoffSummary, escalate, open_escalation
 from bot.handoff.queue import summary_of
+from bot.storage.models import utcnow
 
 # A test key for rows whose sealed parts these tests never open.
 SEALER = Sealer(b"test key of thirty-two bytes ...")
@@ -172,6 +175,22 @@ async def test_asking_for_a_person_tells_the_place_in_line_honestly(settings: Se
     responses, events = await run(ActionHandoff(settings), tracker("i want a person", "talk_to_human", slots={"welcomed": True}))
     assert responses == ["utter_handoff_recorded", "utter_queue_place_no_estimate"]  # nobody taken yet: no estimate
     assert SlotSet("handoff", "queued") in events
+
+
+async def test_a_long_wait_comes_with_the_other_ways_to_get_help_within_the_first_turns_budget(
+    settings: Settings, database_url: str
+) -> None:
+    from actions.handoff import ActionHandoff
+
+    for index in range(5):  # two taken in the last hour (one every 30 min): the next waits an hour
+        escalation = escalate(database_url, SEALER, f"earlier-{index}", reason="requested", language="en", jurisdiction=None,
+                              summary=HandoffSummary(), requested=True)
+        if index < 2:
+            handoff_queue.claim(database_url, escalation.id, 1, now=utcnow() - timedelta(minutes=5))
+    first, _ = await run(ActionHandoff(settings), tracker("HELP", "talk_to_human", sender="first-contact"))
+    assert first == ["utter_welcome", "utter_welcome_safety", "utter_queue_place_long"]  # in line: said by the notice
+    later, _ = await run(ActionHandoff(settings), tracker("a person please", "talk_to_human", sender="later", slots={"welcomed": True}))
+    assert later == ["utter_handoff_recorded", "utter_queue_place_long"]
 
 
 async def test_out_of_hours_the_person_hears_the_next_shift_and_the_emergency_number(settings: Settings, database_url: str) -> None:

@@ -124,6 +124,8 @@ FIRST_TURNS = {
     "the signs": ["utter_signs", "utter_signs_next"],
     "a greeting": ["utter_how_can_i_help"],
     "asking for a person": ["utter_handoff_recorded", "utter_queue_place"],
+    # (a long wait: its notice says they are in line, in place of "your request is passed on")
+    "asking for a person, long wait": ["utter_queue_place_long"],
     "not understood": ["utter_fallback"],
     "rights, country unknown": ["utter_ask_country_reply"],
 }
@@ -133,6 +135,8 @@ NO_NOTICE_TURNS = {
     "an emergency": ["utter_emergency", "utter_emergency_safety_check", "utter_handoff_urgent"],
     "someone else in danger": ["utter_emergency", "utter_community_do_not_confront", "utter_handoff_urgent"],
     "another language": ["utter_other_language", "utter_queue_place"],
+    "another language, long wait": ["utter_other_language", "utter_queue_place_long"],
+    "asking for a person later, long wait": ["utter_handoff_recorded", "utter_queue_place_long"],
 }
 
 
