@@ -158,7 +158,8 @@ async def conversation(console: Console, request: Request, ctx: Context, escalat
 
 @routes.route("/console/conversations/<escalation_id>/events", CONVERSATION_VIEW)
 async def conversation_events(console: Console, request: Request, ctx: Context, escalation_id: str):
-    """New transcript entries as they come (the person's messages, replies and their delivery)."""
+    """New transcript entries as they come (the person's messages, replies and their delivery),
+    and a new danger waiting in the queue, so a counselor in a conversation hears of it too."""
     try:
         after_in, after_out = (int(part) for part in request.args.get("after", "0:0").split(":"))
     except ValueError:
@@ -175,6 +176,7 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
         watched = {e["out"]: (None, None) for e in recent if e["out"]}
     await stream.send("retry: 1000\n\n")
     checked = loop.time()
+    dangers = _dangers_offered(console, ctx)  # a new one is announced on this page too
     while loop.time() < deadline:
         if loop.time() - checked >= STREAM_CHECK_SECONDS:
             if not await console.guard.still_admitted(ctx, CONVERSATION_VIEW):
@@ -195,6 +197,14 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
                 last_sent = loop.time()
             if state[0] not in UNSETTLED:
                 del watched[out]
+        now_waiting = _dangers_offered(console, ctx)
+        if now_waiting - dangers:
+            new = [item for item in console.watcher.snapshot.waiting if item.id in now_waiting - dangers]
+            first = new[0]
+            announced = {"count": len(new), "waiting": len(now_waiting), "language": first.language, "channel": first.channel}
+            await stream.send(f"event: danger\ndata: {json.dumps(announced)}\n\n")
+            last_sent = loop.time()
+        dangers = now_waiting
         current = await asyncio.to_thread(handoff_queue.get, console.url, ctx.item.id)
         if current is None or current.status != ctx.item.status or current.counselor_id != ctx.item.counselor_id:
             await stream.send("event: state\ndata: {}\n\n")  # the page reloads to show the new state
@@ -204,6 +214,12 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
             last_sent = loop.time()
         await asyncio.sleep(0.5)
     await stream.eof()
+
+
+def _dangers_offered(console: Console, ctx: Context) -> set:
+    """The danger requests waiting that the queue offers this counselor now (the live snapshot)."""
+    waiting = [item for item in console.watcher.snapshot.waiting if item.priority == 1]
+    return {item.id for item in handoff_queue.offered_to(waiting, ctx.me.languages, console.settings.routing_grace_s)}
 
 
 @routes.route("/console/conversations/<escalation_id>/reply", conversation_action(Permission.REPLY), methods=("POST",))

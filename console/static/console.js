@@ -166,15 +166,14 @@
         document.body.dataset.lastTone = String(Date.now());
       } catch (error) { /* no audio device: the page and the title still say it */ }
     };
-    this.announce = (items) => {
-      const first = items[0];
-      const text = items.length === 1
+    this.announce = (count, first) => {
+      const text = count === 1
         ? "New danger waiting: " + first.language + ", " + first.channel + "."
-        : items.length + " new dangers waiting.";
+        : count + " new dangers waiting.";
       document.getElementById("announce").textContent = text;
       if (this.soundOn) this.tone();
       if (window.Notification && Notification.permission === "granted") {
-        try { new Notification("Hotline: danger waiting", { body: text, tag: "danger-" + first.id }); } catch (error) { /* some browsers only notify from a service worker */ }
+        try { new Notification("Hotline: danger waiting", { body: text, tag: "danger-" + Date.now() }); } catch (error) { /* some browsers only notify from a service worker */ }
       }
     };
   }
@@ -193,7 +192,7 @@
       const fresh = data.waiting.filter((item) => item.priority === 1 && !seen.has(item.id));
       data.waiting.forEach((item) => seen.add(item.id));
       renderQueue(root, data, receivedAt);
-      if (fresh.length) announcer.announce(fresh);
+      if (fresh.length) announcer.announce(fresh.length, fresh[0]);
       status.textContent = "";
     });
     source.addEventListener("error", () => { status.textContent = "Reconnecting to the live queue…"; });
@@ -264,9 +263,22 @@
       item.querySelector(".delivery").textContent = change.delivery;
       markDelivery(item, change.status);
     });
-    source.addEventListener("state", () => { source.close(); location.reload(); });
-    // No longer this counselor's (or the session ended): reloading shows what they may see now.
-    source.addEventListener("ended", () => { source.close(); location.reload(); });
+    // A new danger in the queue while this conversation is open: said here too (the page, the
+    // title, the tone, a notification), with the way to the queue.
+    const announcer = new Announcer(list.dataset.alertSound === "true");
+    source.addEventListener("danger", (event) => {
+      const danger = JSON.parse(event.data);
+      announcer.announce(danger.count, danger);
+      document.getElementById("to-queue").hidden = false;
+      document.title = "(" + danger.waiting + " danger) " + baseTitle;
+    });
+    // The conversation changed hands or ended (or the session did): reloading shows what they may
+    // see now. Not when it was this page's own form (close, return, transfer): that page is on its way.
+    let leaving = false;
+    document.addEventListener("submit", () => { leaving = true; });
+    const reload = () => { source.close(); if (!leaving) location.reload(); };
+    source.addEventListener("state", reload);
+    source.addEventListener("ended", reload);
   }
 
   // A canned reply is inserted by the Insert button (or Enter on the list), so choosing with the

@@ -291,6 +291,12 @@ def test_by_keyboard_alone_a_counselor_takes_reads_notes_answers_and_closes(brow
     expect(told).to_contain_text("Gave the emergency number")
     assert "utter_" not in console.inner_text("main") and "handoff urgent" not in console.inner_text("main")
 
+    # A new danger arrives while the counselor is in a conversation: this page says it too.
+    waiting_request(line, "shift-new-danger", minutes_ago=0, danger=True, score=0.9, text="they are breaking the door", words=["breaking the door"])
+    expect(console.locator("#announce")).to_have_text("New danger waiting: en, sms.", timeout=10_000)
+    expect(console.locator("#to-queue")).to_be_visible()
+    assert console.title().startswith("(1 danger)")
+
     # A note for the team: written from the keyboard, shown to staff, never sent to the person.
     console.keyboard.press("n")
     console.keyboard.type("Said he keeps a gun in the car. Ask about children.")
@@ -321,6 +327,7 @@ def test_by_keyboard_alone_a_counselor_takes_reads_notes_answers_and_closes(brow
     expect(console.locator("h1")).to_have_text("Queue")
     assert handoff_queue.get(line["url"], gun).status == "closed"
     expect(chat.locator("li.msg.bot", has_text="closed this conversation")).to_have_count(1, timeout=10_000)
+    close_all_waiting(line)  # (the danger that arrived meanwhile)
 
 
 def test_handover_shows_who_is_signed_in_and_the_person_hears_the_bot_is_back_then_returns_with_their_history(
