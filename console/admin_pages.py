@@ -15,9 +15,9 @@ from bot import audit, opening_hours
 from bot.config import Settings
 from bot.errors import AccountError, ConfigError
 from bot.handoff import queue as handoff_queue
-from console import accounts
+from console import accounts, sessions
 from console.permissions import Permission
-from console.shared import Console, RouteTable, form_value, item_view
+from console.shared import Console, RouteTable, form_value
 from console.web import SIGNED_IN, Access, Context
 
 
@@ -47,10 +47,14 @@ routes = RouteTable()
 async def supervision(console: Console, request: Request, ctx: Context) -> HTTPResponse:
     load = await asyncio.to_thread(handoff_queue.load, console.url)
     people = {c.id: c for c in await asyncio.to_thread(accounts.list_counselors, console.url)}
-    waiting = [item_view(item) for item in await asyncio.to_thread(handoff_queue.waiting, console.url)]
-    assigned = [item_view(item) for item in await asyncio.to_thread(handoff_queue.assigned_to, console.url)]
+    waiting = [console.row(item) for item in await asyncio.to_thread(handoff_queue.waiting, console.url)]
+    assigned = [console.row(item) for item in await asyncio.to_thread(handoff_queue.assigned_to, console.url)]
+    on_shift = await asyncio.to_thread(sessions.signed_in_counselors, console.url, console.guard.limits)
     await console.record(ctx, "supervision.view", "queue")
-    return console.page("supervision.html", ctx, load=load, people=people, waiting=waiting, assigned=assigned)
+    return console.page(
+        "supervision.html", ctx, load=load, people=people, waiting=waiting, assigned=assigned, on_shift=on_shift,
+        over_target=sum(1 for item in waiting if item["over_target"]),
+    )
 
 
 # The administration page: each section shows only to those with its own permission.

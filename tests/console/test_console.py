@@ -491,3 +491,18 @@ def test_the_audit_check_in_the_console_takes_a_head_kept_elsewhere(tmp_path: Pa
         assert "Intact" in admin.get(f"/console/admin/audit?head={head}").text
         assert "Broken" in admin.get(f"/console/admin/audit?head={'0' * 64}").text  # as if the newest entries went
         assert admin.get("/console/admin/audit?head=not-a-head").status_code == 400
+
+
+def test_supervisors_see_the_words_each_waits_with_waits_past_target_and_who_is_signed_in(line: Dict) -> None:
+    supervisor = signed_in(line, "sara", role="supervisor", languages="en")
+    moment = {"text": "they locked <b>us</b> in the container", "words": ["locked <b>us</b> in"], "score": 1.0, "danger": True}
+    escalation = person(line, "web", "s" * 32, "help", danger=True, danger_score=1.0, danger_moments=[moment])
+    with engine_for(line["url"]).begin() as connection:  # arrived ten minutes ago: past danger's 2-minute target
+        connection.execute(sa.text("UPDATE escalations SET queued_at = :t, ranked_at = :t WHERE id = :i"),
+                           {"t": datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=10), "i": escalation})
+    time.sleep(1)  # the live queue reads the change (and the words) within a quarter of a second
+    page = supervisor.get("/console/supervision").text
+    assert "locked &lt;b&gt;us&lt;/b&gt; in" in page and "<b>us</b>" not in page  # the person's words, escaped
+    assert 'id="over-target"' in page and "over 2 min" in page
+    assert "<td>Sara</td><td>en</td><td>yes</td>" in page
+    handoff_queue.close(line["url"], line["sealer"], escalation, {"outcome": "other"}, reason="test")
