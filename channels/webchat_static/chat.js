@@ -41,11 +41,21 @@
     } catch (e) { /* leaving anyway */ }
     try { if (source) source.close(); } catch (e) { /* leaving anyway */ }
     try { sessionStorage.clear(); } catch (e) { /* leaving anyway */ }
-    // Embedded on another site: the whole page must go, not only this frame (embed.js does it).
-    try { if (window.parent !== window) window.parent.postMessage({ type: "hotline:quick-exit", url: config.quickExitUrl }, "*"); } catch (e) { /* leaving anyway */ }
     document.title = "";
     document.body.textContent = "";
-    location.replace(config.quickExitUrl);
+    // Embedded on another site: the whole page must go, not only this frame (embed.js does it).
+    // The frame stays put a moment so the host can still tell the message came from it (a frame
+    // that has already navigated away is no longer its sender); then it leaves too, in case the
+    // host page does not listen.
+    let embedded = false;
+    try {
+      if (window.parent !== window) {
+        window.parent.postMessage({ type: "hotline:quick-exit", url: config.quickExitUrl }, "*");
+        embedded = true;
+      }
+    } catch (e) { /* leaving anyway */ }
+    if (embedded) setTimeout(() => location.replace(config.quickExitUrl), 300);
+    else location.replace(config.quickExitUrl);
   }
 
   function status(text) {

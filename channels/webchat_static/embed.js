@@ -12,7 +12,9 @@
   script.parentNode.insertBefore(frame, script);
   // Quick exit inside the chat leaves the host page too (only the chat's own frame may ask).
   window.addEventListener("message", (event) => {
-    if (event.origin !== origin || event.source !== frame.contentWindow) return;
+    // From the chat's own origin, and from its frame (or from a frame that has just navigated
+    // away, whose sender is then gone): a quick exit must never be lost to that race.
+    if (event.origin !== origin || (event.source !== frame.contentWindow && event.source !== null)) return;
     if (!event.data || event.data.type !== "hotline:quick-exit") return;
     const target = String(event.data.url || "");
     frame.remove();
