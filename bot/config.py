@@ -62,6 +62,10 @@ class Settings:
     wait_targets_s: Tuple[int, ...] = DEFAULT_WAIT_TARGETS_S
     # a person told a longer estimated wait also hears the other ways to get help
     long_wait_s: int = 30 * 60
+    # Offline machine translation (bot/translation): where installed .argosmodel packages live, and
+    # how long one message may take before the line goes on without its translation.
+    translation_models_dir: Path = PROJECT_ROOT / "var" / "translation-models"
+    translation_timeout_s: int = 10
 
     def __repr__(self) -> str:  # secrets never print
         return f"Settings(database_url=<hidden>, languages={self.languages!r}, public_url={self.public_url!r})"
@@ -220,6 +224,8 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         retention_unfinished_days=_positive_int(environ, "HOTLINE_RETENTION_UNFINISHED_DAYS", 90, unit="days"),
         wait_targets_s=_wait_targets(environ),
         long_wait_s=_positive_int(environ, "HOTLINE_LONG_WAIT", 30, unit="minutes") * 60,
+        translation_models_dir=Path(_env(environ, "HOTLINE_TRANSLATION_MODELS", str(data_dir / "translation-models"))),
+        translation_timeout_s=max(1, _positive_int(environ, "HOTLINE_TRANSLATION_TIMEOUT", 10)),
     )
 
 

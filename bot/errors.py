@@ -8,6 +8,8 @@
     ├── AuditError           an audit entry was refused (its detail is not plain, personal-data-free data)
     ├── InputLineError       a `hotline classify` input line is JSON without a ``text`` string
     ├── DeliveryError        the messaging provider did not accept a message (``final``: retrying cannot help)
+    ├── TranslationModelError
+    │                        a translation model package cannot be installed (names the file and what is wrong)
     └── ActionServerUnavailable
                              the action server does not answer; the message waits in the inbox
 
@@ -51,6 +53,10 @@ class DeliveryError(HotlineError):
         self.reason = reason
         self.final = final
         self.attempts = attempts
+
+
+class TranslationModelError(HotlineError):
+    """A ``.argosmodel`` file is not a translation package the line can install, or installing it failed."""
 
 
 class ActionServerUnavailable(HotlineError, RuntimeError):

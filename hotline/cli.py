@@ -1,5 +1,5 @@
 """The ``hotline`` command: chat, classify, eval, secrets, database migrations, the Twilio receiver,
-console accounts and the audit log."""
+console accounts, the audit log and translation models."""
 
 from __future__ import annotations
 
@@ -200,6 +200,62 @@ def _catalogs_status(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reports_errors
+def _translations_install(args: argparse.Namespace) -> int:
+    from bot.translation.packages import install
+
+    settings = args.settings()
+    pair = install(Path(args.file), settings.translation_models_dir)
+    print(f"installed {pair.from_code} -> {pair.to_code}: {pair.name} {pair.version} in {pair.path}")
+    print("restart the line's servers to use it; `hotline translations check` tries it now")
+    return 0
+
+
+def _translations_list(args: argparse.Namespace) -> int:
+    from bot.translation.packages import installed_pairs
+
+    settings = args.settings()
+    pairs = installed_pairs(settings.translation_models_dir)
+    print(f"translation models in {settings.translation_models_dir}: {len(pairs)} pair(s)")
+    for pair in pairs:
+        print(f"{pair.from_code} -> {pair.to_code}  {pair.version:<6}  {pair.name}")
+    written = set(settings.languages)
+    reachable = {pair.to_code for pair in pairs if pair.from_code == "en"}
+    if pairs:
+        others = sorted(reachable - written)
+        print("answers machine-translated from English into: " + (", ".join(others) if others else "none (every target has a catalog)"))
+    return 0
+
+
+def _translations_check(args: argparse.Namespace) -> int:
+    from bot.dialogue.nlg import Notices
+    from bot.translation.engine import MachineTranslator
+    from bot.translation.probes import check_pairs
+
+    settings = args.settings()
+    notices = Notices(settings)
+
+    def probe(key: str, language: str) -> str:
+        return notices.text(key, language if language in settings.languages else "en", "US")
+
+    translator = MachineTranslator(settings.translation_models_dir, settings.translation_timeout_s)
+    results = check_pairs(translator, probe)
+    translator.close()
+    for result in results:
+        verdict = "ok" if result.ok else (result.problem.value.upper() if result.problem else "?")
+        print(f"{result.from_code} -> {result.to_code}  {verdict:<13} {result.probe!r} -> {result.output!r}")
+    bad = sorted({(r.from_code, r.to_code) for r in results if not r.ok})
+    if not results:
+        print(f"no translation models installed in {settings.translation_models_dir}")
+    elif bad:
+        print(
+            "replace these pairs: " + ", ".join(f"{a} -> {b}" for a, b in bad)
+            + " (each bad output is refused as it comes; the person then gets the English text)",
+            file=sys.stderr,
+        )
+    return 1 if bad else 0
+
+
 def _action_token(args: argparse.Namespace) -> int:
     print(args.settings().action_token())
     return 0
@@ -392,6 +448,16 @@ def build_parser() -> argparse.ArgumentParser:
     catalogs_actions.add_parser(
         "status", help="per language: entries reviewed by a native speaker, in draft, and missing"
     ).set_defaults(run=_catalogs_status)
+
+    translations = commands.add_parser("translations", help="offline machine translation models (.argosmodel files)")
+    translations_actions = translations.add_subparsers(dest="action", required=True)
+    install = translations_actions.add_parser("install", help="check an .argosmodel file and install it (never downloads)")
+    install.add_argument("file", help="an Argos Translate package, e.g. translate-en_tl-1_9.argosmodel")
+    install.set_defaults(run=_translations_install)
+    translations_actions.add_parser("list", help="the installed pairs").set_defaults(run=_translations_list)
+    translations_actions.add_parser(
+        "check", help="translate fixed texts with every pair; exit 1 if one repeats itself or loses numbers"
+    ).set_defaults(run=_translations_check)
 
     keys = commands.add_parser("keys", help="the master key file")
     keys_actions = keys.add_subparsers(dest="action", required=True)

@@ -100,3 +100,38 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+
+
+# Tiny translation models (testsupport/tiny_translation.py): "cipher" pairs write predictable
+# nonsense that keeps numbers; en -> pl repeats one piece, as some published models do.
+TINY_PAIRS = (("en", "sw", "cipher"), ("sw", "en", "cipher"), ("en", "tl", "cipher"), ("tl", "en", "cipher"), ("en", "pl", "repeat"))
+
+
+@pytest.fixture(scope="session")
+def translation_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of tiny ``.argosmodel`` files, built once per run."""
+    from testsupport.tiny_translation import build_tiny_argosmodel
+
+    folder = tmp_path_factory.mktemp("argosmodels")
+    for source, target, kind in TINY_PAIRS:
+        build_tiny_argosmodel(folder, source, target, kind)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def translation_models_dir(translation_packages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny packages installed (through argostranslate), for tests that only read them."""
+    from bot.translation.packages import install
+
+    models = tmp_path_factory.mktemp("translation-models")
+    for package in sorted(translation_packages.glob("*.argosmodel")):
+        install(package, models)
+    return models
+
+
+@pytest.fixture()
+def translating_settings(settings: Settings, translation_models_dir: Path) -> Settings:
+    """This test's settings with the tiny translation models installed."""
+    import dataclasses
+
+    return dataclasses.replace(settings, translation_models_dir=translation_models_dir)
