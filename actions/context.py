@@ -2,7 +2,8 @@
 
 It sets the language (kept per conversation, see ``bot.language``) and, when the person writes
 in a language the bot does not, that language (``written_language``: the bot then asks a
-counselor to help), the jurisdiction (from the channel, or a place the person names), the
+counselor to help, or, with a translation model into it, ``machine_translation``: the bot answers
+in machine-translated English), the jurisdiction (from the channel, or a place the person names), the
 indicators, danger and concern seen so far, whether a child
 was mentioned, and the misunderstanding count; and it follows the escalation queue (``handoff``:
 ``queued`` or ``with_counselor`` while a person handles the conversation, cleared once a counselor
@@ -25,6 +26,7 @@ from bot.language_menu import MENU_OPEN, MENU_SLOT, is_bare_number, picked_langu
 from bot.language_names import requested_language
 from bot.nlu.keywords import keywords
 from bot.safety import mentions_child
+from bot.translation.replies import translated_replies_into
 
 MISUNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 DELETE_CONFIRMATION_INTENTS = frozenset({"affirm", "deny", "delete_data"})
@@ -87,9 +89,11 @@ class ActionTrackContext(Configured, Action):
         # Under way, or to a number set to a language: an unsure guess of another language (a
         # Bulgarian writing in Latin letters read as Polish) does not hand the person over.
         established = tracker.get_slot("language") is not None or number_language in config.languages
+        written = written_language(tracker.get_slot("written_language"), detection, text, config.languages, established)
+        update("written_language", written)
         update(
-            "written_language",
-            written_language(tracker.get_slot("written_language"), detection, text, config.languages, established),
+            "machine_translation",
+            translated_replies_into(written, config.translation_models_dir, config.languages, config.default_language),
         )
         jurisdiction = self._jurisdiction(tracker, text)
         update("jurisdiction", jurisdiction)

@@ -113,12 +113,18 @@ def tell_place_in_line(
 
 
 def hand_over(
-    action: Configured, dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str
+    action: Configured, dispatcher: CollectingDispatcher, tracker: Tracker, announcement: str, reason: str,
+    place_in_line: bool = True,
 ) -> List[EventType]:
     """Put the conversation in the queue with ``reason``, say ``announcement`` and the place in
-    line (or the opening hours), close any open form and pause the bot."""
+    line (or the opening hours; only those when ``place_in_line`` is False), close any open form
+    and pause the bot."""
     escalation_id = record_request(action, tracker, reason, dispatcher)
-    tell_place_in_line(action.settings, dispatcher, tracker, escalation_id, announcement=announcement)
+    if place_in_line:
+        tell_place_in_line(action.settings, dispatcher, tracker, escalation_id, announcement=announcement)
+    else:
+        say(dispatcher, announcement)
+        tell_place_in_line(action.settings, dispatcher, tracker, escalation_id, only_if_closed=True)
     events: List[EventType] = [SlotSet("handoff", HANDOFF_QUEUED)]
     if tracker.active_loop.get("name"):
         events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events

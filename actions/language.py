@@ -5,9 +5,10 @@ so the confirmation is already in the new language: a language named, or picked 
 the menu), says honestly that a named language is not available, or opens the numbered language
 menu (:mod:`bot.language_menu`) for "LANGUAGE", "1", a flag.
 ``action_other_language`` answers a message in a language the bot recognises but cannot write
-(``written_language``): in the default language it says a counselor will be asked to help, with
-the emergency number, and puts the conversation in the queue carrying the person's language, so
-a counselor who reads it is offered it first.
+(``written_language``) and has no translation model into (else the conversation goes on,
+machine-translated: ``bot.dialogue.nlg``): it says a counselor will be asked to help, with the
+emergency number, in English and in the language of the line's number, and puts the conversation
+in the queue carrying the person's language, so a counselor who reads it is offered it first.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from actions.common import language_of, say
 from actions.handoff import hand_over
 from bot.language_menu import MENU_OPEN, MENU_SLOT, is_bare_number, menu_entries, menu_replies, picked_language
 from bot.language_names import requested_language
+from bot.translation.replies import ENGLISH
 
 
 class ActionChangeLanguage(HotlineAction):
@@ -61,4 +63,10 @@ class ActionOtherLanguage(HotlineAction):
         return "action_other_language"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        return hand_over(self, dispatcher, tracker, "utter_other_language", "language")
+        line_language = language_of(tracker, self.settings)
+        if line_language == ENGLISH or ENGLISH not in self.settings.languages:
+            return hand_over(self, dispatcher, tracker, "utter_other_language", "language")
+        # Two chances to be read: English, then the line's language. The place in line is left to
+        # the next wait notice (three texts in one turn is the SMS budget); closed hours are still said.
+        say(dispatcher, "utter_other_language", language=ENGLISH)
+        return hand_over(self, dispatcher, tracker, "utter_other_language", "language", place_in_line=False)

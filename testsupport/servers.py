@@ -144,7 +144,8 @@ def hotline_servers(
         .replace("type: bot.storage.tracker_store.HotlineTrackerStore", f"type: {tracker_store or 'bot.storage.tracker_store.HotlineTrackerStore'}"),
         encoding="utf-8",
     )
-    env = server_environment(database_url, extra_env)
+    # its own translation models (none unless a test installs some), never an operator's in var/
+    env = server_environment(database_url, {"HOTLINE_TRANSLATION_MODELS": str(workdir / "translation-models"), **(extra_env or {})})
     processes: List[subprocess.Popen] = []
     try:
         def start_actions() -> subprocess.Popen:
@@ -210,7 +211,7 @@ def start_console(workdir: Path, env: Dict[str, str]) -> "tuple[subprocess.Popen
 def console_server(workdir: Path, env: Dict[str, str]) -> Iterator[str]:
     """Only the console (no Rasa), for tests of the console itself."""
     workdir.mkdir(parents=True, exist_ok=True)
-    process, url = start_console(workdir, {**os.environ, **env})
+    process, url = start_console(workdir, {**os.environ, "HOTLINE_TRANSLATION_MODELS": str(workdir / "translation-models"), **env})
     try:
         wait_for(f"{url}/console/health", process)
         yield url

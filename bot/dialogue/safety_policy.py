@@ -6,7 +6,9 @@
   goes to ``action_handoff_turn`` (the bot stays quiet) except a request to erase data.
 * A bare number while the language menu is open picks a language (``action_change_language``).
 * A person writing in a language the bot cannot write (slot ``written_language``) is answered
-  by ``action_other_language``: a counselor is asked to help, in the default language.
+  by ``action_other_language`` (a counselor is asked to help), unless the line has a translation
+  model into it (slot ``machine_translation``): then the conversation goes on as any other, its
+  replies machine-translated (``bot.dialogue.nlg``).
 * After any of those actions the bot listens.
 
 Its predictions are marked ``is_no_user_prediction`` with full confidence and a priority above
@@ -33,6 +35,7 @@ ACTION_HANDOFF_TURN = "action_handoff_turn"
 ACTION_OTHER_LANGUAGE = "action_other_language"
 ACTION_CHANGE_LANGUAGE = "action_change_language"
 WRITTEN_LANGUAGE_SLOT = "written_language"
+MACHINE_TRANSLATION_SLOT = "machine_translation"
 HANDOFF_SLOT = "handoff"
 DELETE_PENDING_SLOT = "delete_pending"
 # Intents the bot still answers itself while a person is handling the conversation.
@@ -63,7 +66,7 @@ def safety_action(tracker: DialogueStateTracker) -> Optional[str]:
     passes_through = tracker.get_slot(DELETE_PENDING_SLOT) or (message.intent or {}).get("name") in HANDOFF_PASS_THROUGH_INTENTS
     if tracker.get_slot(HANDOFF_SLOT) and not passes_through:
         return ACTION_HANDOFF_TURN
-    if tracker.get_slot(WRITTEN_LANGUAGE_SLOT) and not passes_through:
+    if tracker.get_slot(WRITTEN_LANGUAGE_SLOT) and not tracker.get_slot(MACHINE_TRANSLATION_SLOT) and not passes_through:
         return ACTION_OTHER_LANGUAGE
     return None
 

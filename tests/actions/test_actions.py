@@ -265,6 +265,34 @@ async def test_another_language_is_answered_in_the_default_one_and_queued_with_i
     assert (record.reason, record.language, record.priority) == ("language", "sw", 4)
 
 
+async def test_a_language_with_a_translation_model_is_answered_machine_translated_one_without_is_not(translating_settings: Settings) -> None:
+    swahili = {"language": "sw", "language_confidence": 0.98}
+    _, events = await run(ActionTrackContext(translating_settings), tracker("bosi wangu amechukua pasipoti yangu", "report_situation", parse=swahili))
+    assert SlotSet("written_language", "sw") in events and SlotSet("machine_translation", "sw") in events
+    amharic = {"language": "am", "language_confidence": 1.0}
+    _, events = await run(ActionTrackContext(translating_settings), tracker("አለቃዬ ፓስፖርቴን ወሰደ", "report_situation", parse=amharic))
+    assert SlotSet("written_language", "am") in events  # no en -> am model: a counselor is asked instead
+    assert not [event for event in events if event.get("name") == "machine_translation" and event.get("value")]
+    # back to English: both cleared
+    english = {"language": "en", "language_confidence": 0.99}
+    slots = {"language": "en", "written_language": "sw", "machine_translation": "sw"}
+    _, events = await run(ActionTrackContext(translating_settings), tracker("my boss took my passport", "report_situation", parse=english, slots=slots))
+    assert SlotSet("written_language", None) in events and SlotSet("machine_translation", None) in events
+
+
+async def test_without_a_model_a_line_that_is_not_english_says_it_in_english_and_in_its_own_language(settings: Settings, database_url: str) -> None:
+    from actions.language import ActionOtherLanguage
+
+    dispatcher = CollectingDispatcher()
+    slots = {"language": "th", "written_language": "am", "welcomed": True}
+    events = await ActionOtherLanguage(settings).run(dispatcher, tracker("አለቃዬ ፓስፖርቴን ወሰደ", "report_situation", slots=slots), {})
+    said = [(message.get("response"), message.get("language")) for message in dispatcher.messages]
+    assert said == [("utter_other_language", "en"), ("utter_other_language", None)]  # then the line's language, Thai
+    assert SlotSet("handoff", "queued") in events
+    record = open_escalation(database_url, "conversation-1")
+    assert (record.reason, record.language) == ("language", "am")
+
+
 async def test_a_concern_raises_the_priority_of_a_request_without_the_emergency_script(settings: Settings, database_url: str) -> None:
     from actions.handoff import ActionHandoff
 

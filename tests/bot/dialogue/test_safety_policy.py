@@ -49,3 +49,10 @@ def test_a_language_the_bot_cannot_write_goes_to_a_counselor_but_danger_and_the_
     assert safety_action(conversation("delete_data", slots={"written_language": "sw"})) is None
     after = conversation("greet", slots={"written_language": "sw"}, after=[ActionExecuted("action_other_language")])
     assert safety_action(after) == "action_listen"
+
+
+def test_with_a_translation_model_into_their_language_the_conversation_goes_on_as_any_other() -> None:
+    translated = {"written_language": "sw", "machine_translation": "sw"}
+    assert safety_action(conversation("report_situation", slots=translated)) is None  # the learned policies answer
+    assert safety_action(conversation("emergency", danger=True, slots=translated)) == "action_emergency"
+    assert safety_action(conversation("greet", slots={**translated, "handoff": "queued"})) == "action_handoff_turn"
