@@ -7,7 +7,8 @@ conversation data must say here how it is erased):
 
 * ``ERASED_BY_CONVERSATION_KEY``: rows keyed by the conversation key (for phone channels an
   HMAC of the number; for the web chat its conversation id): Rasa's tracker events, requests for
-  a counselor, the channel's inbox and outbox, the reply address;
+  a counselor, the channel's inbox and outbox, the reply address, machine translations of the
+  person's messages;
 * ``ERASED_WITH_ESCALATION``: rows that belong to one of the conversation's escalations
   (counselors' case notes);
 * ``HOLDS_NO_CONVERSATION_DATA``: counselors' accounts and sessions, opening hours, the migration
@@ -38,6 +39,7 @@ ERASED_BY_CONVERSATION_KEY: Mapping[str, str] = {
     "inbound_messages": "conversation_key",
     "outbound_messages": "conversation_key",
     "channel_addresses": "conversation_key",
+    "message_translations": "conversation_key",
 }
 # Table -> the column that holds an escalation's id.
 ERASED_WITH_ESCALATION: Mapping[str, str] = {

@@ -203,9 +203,13 @@ def complete_turn(url: str, sealer: Sealer, inbound: Inbound, replies: Sequence[
 
 
 def queue_outbound(
-    url: str, sealer: Sealer, conversation_key: str, text: str, author: str, counselor_id: Optional[int] = None
+    url: str, sealer: Sealer, conversation_key: str, text: str, author: str, counselor_id: Optional[int] = None,
+    original: Optional[Tuple[str, str]] = None,
 ) -> "OutboundResult":
     """A message from a counselor (or a notice of the line) to the person, by their channel.
+
+    ``original``: for a reply sent machine-translated, what the counselor wrote and its language,
+    kept (sealed) with the first part for the transcript; the person gets ``text`` only.
 
     Phone channels: stored pending, in SMS-sized parts; the Twilio channel sends it. Web chat:
     released to the page's stream at once. When the line may not write to this person now
@@ -227,7 +231,7 @@ def queue_outbound(
         parts = [text]
     status = "suppressed" if blocked else ("sent" if address.channel == "web" else "pending")
     with new_session(url) as session:
-        ids = []
+        ids: List[int] = []
         for part in parts:
             row = OutboundMessage(
                 conversation_key=conversation_key,
@@ -240,6 +244,8 @@ def queue_outbound(
                 last_error=blocked.value if blocked else None,
                 author=author,
                 counselor_id=counselor_id,
+                original_sealed=sealer.seal(original[0]) if original and not ids else None,
+                original_language=original[1] if original and not ids else None,
             )
             session.add(row)
             session.flush()
@@ -370,7 +376,8 @@ def transcript(
     """The person's messages and the replies already released to them, after a cursor, in time order.
 
     Entries: ``kind`` person | bot | counselor | line (a notice), ``id``, ``at``, ``text``,
-    ``status``, ``error``, ``media`` (the person's attachments). ``unsent`` adds replies still
+    ``status``, ``error``, ``media`` (the person's attachments); replies also ``original`` and
+    ``original_language`` (a counselor's own words when the reply went machine-translated). ``unsent`` adds replies still
     pending, failed or suppressed (what a counselor must see; the person's page never does).
     """
     shown = ("sent", "delivered") + (("pending", "sending", "failed", "undelivered", "suppressed") if unsent else ())
@@ -402,6 +409,7 @@ def transcript(
         {
             "kind": row.author or "bot", "id": row.id, "at": row.created_at, "text": sealer.open(row.body_sealed),
             "status": row.status, "error": row.last_error, "media": [],
+            "original": sealer.open(row.original_sealed) if row.original_sealed else None, "original_language": row.original_language,
         }
         for row in outbound
     ]

@@ -30,6 +30,7 @@ from bot.handoff import queue as handoff_queue
 from bot.handoff.notices import sweep
 from bot.opening_hours import current_schedules
 from bot.retention import policy_of, purge, remove_left_behind
+from bot.translation.engine import shared_translator
 from console import accounts, admin_pages, conversation_pages, queue_pages, sign_in_pages
 from console.live import QueueWatcher
 from console.permissions import load_rules
@@ -57,6 +58,7 @@ def build_app(settings: Settings) -> Sanic:
     templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True))
     with open(HERE / "canned_responses.yml", encoding="utf-8") as handle:
         canned = yaml.safe_load(handle) or {}
+    translator = shared_translator(settings.translation_models_dir, settings.translation_timeout_s)  # every pair, loaded once
     console = Console(
         settings,
         sealer,
@@ -65,7 +67,8 @@ def build_app(settings: Settings) -> Sanic:
         templates,
         QueueWatcher(settings.database_url, sealer),
         canned,
-        Notices(settings),
+        Notices(settings, translator),
+        translator,
     )
     for pages in (sign_in_pages, queue_pages, conversation_pages, admin_pages):
         pages.routes.add_to(console)

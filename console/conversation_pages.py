@@ -19,11 +19,14 @@ from bot.handoff import case_notes
 from bot.handoff import queue as handoff_queue
 from bot.handoff.notices import CLOSED_BY_COUNSELOR, RETURNED_TO_BOT, tell_ended
 from bot.inbox import DeliveryBlock
+from bot.translation.marking import marked
+from bot.translation.stored import ShownTranslation, stored_translations, translate_messages
 from console import accounts, sessions
 from console.permissions import Permission
 from console.shared import SSE_SECONDS, STREAM_CHECK_SECONDS, Console, RouteTable, form_value
 from console.summary import summary_view
 from console.texts import blocked_notice, delivery_reason
+from console.translation import TranslationPlan, plan_for, problem_text, translate_summary
 from console.web import SIGNED_IN, Access, Context
 
 MAX_REPLY_CHARS = 1600
@@ -53,22 +56,40 @@ def delivery_text(status: str, error: Optional[str]) -> str:
     return {"pending": "Sending…", "sending": "Sending…", "sent": "Sent", "delivered": "Delivered"}.get(status, status)
 
 
-def _transcript(console: Console, item: handoff_queue.QueueItem, after_in: int = 0, after_out: int = 0) -> List[Dict[str, Any]]:
+def _transcript(
+    console: Console, item: handoff_queue.QueueItem, after_in: int = 0, after_out: int = 0, translated_into: Optional[str] = None
+) -> List[Dict[str, Any]]:
+    """The transcript as the page shows it; with ``translated_into``, each of the person's messages
+    carries its stored machine translation (``translation``), or ``translating`` until it has one."""
     entries = inbox.transcript(console.url, console.sealer, item.conversation_id, after_in, after_out, limit=1000, unsent=True)
-    return [
-        {
+    translations = (
+        stored_translations(console.url, console.sealer, [e["id"] for e in entries if e["kind"] == "person"], translated_into)
+        if translated_into else {}
+    )
+    shown = []
+    for entry in entries:
+        person = entry["kind"] == "person"
+        found = translations.get(entry["id"]) if person else None
+        shown.append({
             "kind": entry["kind"],
-            "in": entry["id"] if entry["kind"] == "person" else None,
-            "out": entry["id"] if entry["kind"] != "person" else None,
+            "in": entry["id"] if person else None,
+            "out": entry["id"] if not person else None,
             "at": entry["at"].strftime("%Y-%m-%d %H:%M:%S UTC"),
             "text": entry["text"],
             "status": entry["status"],
             "error": entry["error"],
-            "delivery": delivery_text(entry["status"], entry["error"]) if entry["kind"] != "person" else "",
+            "delivery": delivery_text(entry["status"], entry["error"]) if not person else "",
             "media": [item.get("content_type") or "attachment" for item in entry["media"]],
-        }
-        for entry in entries
-    ]
+            "original": entry.get("original"),
+            "original_language": entry.get("original_language"),
+            "translation": _translation_shown(found) if found else None,
+            "translating": bool(translated_into and person and not found and entry["text"].strip()),
+        })
+    return shown
+
+
+def _translation_shown(found: ShownTranslation) -> Dict[str, Any]:
+    return {"in": found.inbound_id, "language": found.language, "text": found.text, "problem": problem_text(found.problem) if found.problem else ""}
 
 
 def _notes(console: Console, escalation_id: int) -> List[Dict[str, Any]]:
@@ -128,22 +149,35 @@ def _handover_choices(console: Console, ctx: Context, item: handoff_queue.QueueI
 
 @routes.route("/console/conversations/<escalation_id>", CONVERSATION_VIEW)
 async def conversation(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    blocked = request.args.get("blocked", "")
+    notice = (blocked_notice(blocked) or blocked_notice(DeliveryBlock.NO_ADDRESS.value)) if blocked else None
+    return await _conversation_page(console, ctx, notice)
+
+
+async def _conversation_page(
+    console: Console, ctx: Context, notice: Optional[str], draft: Optional[Dict[str, str]] = None, status: int = 200
+) -> HTTPResponse:
+    """The page; ``draft`` keeps what the counselor wrote when it could not be sent as asked."""
     item = ctx.item
+    plan = plan_for(console.translator, ctx.me.languages, item)
     summary = await asyncio.to_thread(handoff_queue.summary_of, console.url, console.sealer, item.id)
-    transcript = await asyncio.to_thread(_transcript, console, item)
+    transcript = await asyncio.to_thread(_transcript, console, item, 0, 0, plan.counselor_language if plan.incoming else None)
     notes = await asyncio.to_thread(_notes, console, item.id)
     history = await asyncio.to_thread(_history, console, item) if item.returning else []
     handover = await asyncio.to_thread(_handover_choices, console, ctx, item)
     await console.record(ctx, "conversation.open_transcript", f"escalation:{item.id}")
     mine = item.counselor_id == ctx.me.id and item.status == handoff_queue.WITH_COUNSELOR
-    blocked = request.args.get("blocked", "")
-    notice = (blocked_notice(blocked) or blocked_notice(DeliveryBlock.NO_ADDRESS.value)) if blocked else None
+    view = summary_view(summary)
+    await translate_summary(console.translator, view, plan)
     return console.page(
         "conversation.html",
         ctx,
+        status=status,
         assigned_to_me=item.counselor_id == ctx.me.id,
+        translation=plan,
+        draft=draft or {},
         item=console.row(item),
-        summary=summary_view(summary),
+        summary=view,
         transcript=transcript,
         notes=notes,
         history=history,
@@ -175,6 +209,11 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
         recent = await asyncio.to_thread(_transcript, console, ctx.item, 0, max(0, after_out - 50))
         watched = {e["out"]: (None, None) for e in recent if e["out"]}
     await stream.send("retry: 1000\n\n")
+    plan = plan_for(console.translator, ctx.me.languages, ctx.item)
+    translated_into = plan.counselor_language if plan.incoming else None
+    if translated_into:  # the page's messages still without a translation
+        pending = [(e["in"], e["text"]) for e in await asyncio.to_thread(_transcript, console, ctx.item, 0, 0, translated_into) if e["translating"]]
+        await _send_translations(console, ctx.item, stream, pending, plan)
     checked = loop.time()
     dangers = _dangers_offered(console, ctx)  # a new one is announced on this page too
     while loop.time() < deadline:
@@ -183,11 +222,16 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
                 await stream.send("event: ended\ndata: {}\n\n")  # signed out, disabled, or no longer theirs
                 break
             checked = loop.time()
-        for entry in await asyncio.to_thread(_transcript, console, ctx.item, after_in, after_out):
+        new_entries = await asyncio.to_thread(_transcript, console, ctx.item, after_in, after_out, translated_into)
+        for entry in new_entries:
             after_in, after_out = entry["in"] or after_in, entry["out"] or after_out
             if entry["out"] and entry["status"] in UNSETTLED:
                 watched[entry["out"]] = (entry["status"], entry["error"])
             await stream.send(f"event: entry\ndata: {json.dumps(entry, ensure_ascii=False)}\n\n")
+            last_sent = loop.time()
+        pending = [(e["in"], e["text"]) for e in new_entries if e["translating"]]
+        if pending:  # shown at once; each translation follows as it is ready
+            await _send_translations(console, ctx.item, stream, pending, plan)
             last_sent = loop.time()
         for out, state in (await asyncio.to_thread(inbox.delivery_states, console.url, list(watched))).items():
             if state != watched[out]:
@@ -216,6 +260,14 @@ async def conversation_events(console: Console, request: Request, ctx: Context, 
     await stream.eof()
 
 
+async def _send_translations(console: Console, item: handoff_queue.QueueItem, stream: Any, pending: List[Tuple[int, str]], plan: TranslationPlan) -> None:
+    for inbound_id, text in pending:
+        (shown,) = await translate_messages(
+            console.url, console.sealer, console.translator, item.conversation_id, [(inbound_id, text)], plan.person_language, plan.counselor_language
+        )
+        await stream.send(f"event: translation\ndata: {json.dumps(_translation_shown(shown), ensure_ascii=False)}\n\n")
+
+
 def _dangers_offered(console: Console, ctx: Context) -> set:
     """The danger requests waiting that the queue offers this counselor now (the live snapshot)."""
     waiting = [item for item in console.watcher.snapshot.waiting if item.priority == 1]
@@ -224,15 +276,59 @@ def _dangers_offered(console: Console, ctx: Context) -> set:
 
 @routes.route("/console/conversations/<escalation_id>/reply", conversation_action(Permission.REPLY), methods=("POST",))
 async def reply(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    """Send the counselor's reply. Where translation is on, the person gets the (edited) translation,
+    marked, and the transcript keeps the counselor's words; ``send_as=written`` (or a canned reply)
+    sends the words as they are. A translation that fails sends nothing and keeps the draft."""
     text = form_value(request, "text", MAX_REPLY_CHARS + 1)
+    translation = form_value(request, "translation", MAX_REPLY_CHARS + 1)
     item = ctx.item
-    if not text or len(text) > MAX_REPLY_CHARS or item.status != handoff_queue.WITH_COUNSELOR:
+    if not text or len(text) > MAX_REPLY_CHARS or len(translation) > MAX_REPLY_CHARS or item.status != handoff_queue.WITH_COUNSELOR:
         return response.text(f"Write 1 to {MAX_REPLY_CHARS} characters, in an open conversation.", status=400)
-    result = await asyncio.to_thread(inbox.queue_outbound, console.url, console.sealer, item.conversation_id, text, "counselor", ctx.me.id)
-    await console.record(ctx, "conversation.reply", f"escalation:{item.id}", parts=len(result.ids), sent=result.blocked is None)
+    plan = plan_for(console.translator, ctx.me.languages, item)
+    as_written = form_value(request, "send_as", 16) == "written" or form_value(request, "canned", 4) == "1"
+    original: Optional[Tuple[str, str]] = None
+    if plan.outgoing and not as_written:
+        if not translation:  # not previewed (or the preview failed): translated now, within the time limit
+            done = await console.translator.translate(text, plan.counselor_language, plan.person_language)
+            if done.text is None:
+                why = problem_text(done.problem.value if done.problem else "")
+                await console.record(ctx, "conversation.reply_not_translated", f"escalation:{item.id}", problem=done.problem.value if done.problem else "")
+                notice = f"Not sent: the machine translation failed ({why}). Send your words as written, or a canned reply in their language."
+                return await _conversation_page(console, ctx, notice, {"text": text}, status=422)
+            translation = done.text
+        original, text = (text, plan.counselor_language), marked(translation, plan.person_language)
+    result = await asyncio.to_thread(
+        inbox.queue_outbound, console.url, console.sealer, item.conversation_id, text, "counselor", ctx.me.id, original
+    )
+    await console.record(
+        ctx, "conversation.reply", f"escalation:{item.id}", parts=len(result.ids), sent=result.blocked is None, translated=original is not None
+    )
     if result.blocked:
         return response.redirect(f"/console/conversations/{item.id}?blocked={quote(result.blocked.value)}", status=303)
     return response.redirect(f"/console/conversations/{item.id}", status=303)
+
+
+@routes.route("/console/conversations/<escalation_id>/translation-preview", conversation_action(Permission.REPLY), methods=("POST",))
+async def translation_preview(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    """The counselor's draft machine-translated into the person's language, for them to edit."""
+    text = form_value(request, "text", MAX_REPLY_CHARS + 1)
+    plan = plan_for(console.translator, ctx.me.languages, ctx.item)
+    if not text or len(text) > MAX_REPLY_CHARS:
+        return response.json({"error": f"Write 1 to {MAX_REPLY_CHARS} characters."}, status=400)
+    if not plan.outgoing:
+        return response.json({"error": "Translation is not on for this conversation."}, status=409)
+    done = await console.translator.translate(text, plan.counselor_language, plan.person_language)
+    problem = done.problem.value if done.problem else ""
+    return response.json({"text": done.text or "", "problem": problem_text(problem) if problem else "", "language": plan.person_language})
+
+
+@routes.route("/console/conversations/<escalation_id>/translation", conversation_action(Permission.REPLY), methods=("POST",))
+async def switch_translation(console: Console, request: Request, ctx: Context, escalation_id: str) -> HTTPResponse:
+    """Turn machine translation off for this conversation, or on again."""
+    off = form_value(request, "translation", 8) == "off"
+    await asyncio.to_thread(handoff_queue.set_translation_off, console.url, ctx.item.id, off)
+    await console.record(ctx, "conversation.translation", f"escalation:{ctx.item.id}", on=not off)
+    return response.redirect(f"/console/conversations/{ctx.item.id}", status=303)
 
 
 @routes.route("/console/conversations/<escalation_id>/notes", conversation_action(Permission.ADD_NOTE), methods=("POST",))

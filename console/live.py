@@ -35,7 +35,8 @@ class Snapshot:
 
 def _evidence_key(item: QueueItem) -> Tuple[Any, ...]:
     """What the evidence (``handoff_queue.evidence_of``) follows: the strongest danger message and
-    the signs found. A claim or a transfer leaves it as it was, so the sealed summary is not reread."""
+    the signs found. A claim or a transfer leaves it as it was, so the sealed summary is not reread;
+    the score is kept rounded to two places (``escalation.flags_of``), so only a new message moves it."""
     return item.priority, item.danger, item.danger_score, item.indicators
 
 

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.crypto import Sealer
 from bot.dialogue.nlg import Notices
 from bot.handoff import queue as handoff_queue
+from bot.translation.engine import MachineTranslator
 from console.live import QueueWatcher
 from console.permissions import Permission, Rules
 from console.sign_in_throttle import SignInThrottle
@@ -47,6 +48,7 @@ class Console:
     watcher: QueueWatcher
     canned: Dict[str, List[Dict[str, str]]]
     notices: Notices  # the texts the line sends in the person's language (closing notices)
+    translator: MachineTranslator  # the installed translation models, loaded once at start
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     def client_address(self, request: Request) -> str:

@@ -82,6 +82,7 @@ class QueueItem:
     wait_notice_position: Optional[int] = None
     danger_score: float = 0.0
     returning: bool = False  # the same conversation was handed to a counselor before
+    translation_off: bool = False  # a counselor turned machine translation off for it
 
     def waited_seconds(self, now: Optional[datetime] = None) -> float:
         return max(0.0, ((now or utcnow()) - self.queued_at).total_seconds())
@@ -130,6 +131,7 @@ def item_of(row: Any, returning: bool = False) -> QueueItem:
         wait_notice_position=row.wait_notice_position,
         danger_score=float(summary.get("danger_score") or 0.0),
         returning=returning,
+        translation_off=bool(getattr(row, "translation_off", False)),
     )
 
 
@@ -159,7 +161,7 @@ _ITEM_COLUMNS = tuple(
     for name in (
         "id", "conversation_id", "status", "channel", "language", "jurisdiction", "hotline_number", "priority",
         "reason", "summary", "queued_at", "ranked_at", "created_at", "claimed_at", "counselor_id", "last_person_at",
-        "wait_notice_at", "wait_notice_position",
+        "wait_notice_at", "wait_notice_position", "translation_off",
     )
 )
 
@@ -180,21 +182,6 @@ def _items(url: str, *conditions: Any) -> List[QueueItem]:
     with new_session(url) as session:
         rows = session.execute(select(*_ITEM_COLUMNS, _returning()).where(*conditions).order_by(*_queue_order())).all()
     return [item_of(row, bool(row.handed_over_before)) for row in rows]
-
-
-def _handed_over_before(session: Session, conversation_ids: Sequence[str]) -> set:
-    """Which of these conversations had an earlier request for a counselor that ended."""
-    found: set = set()
-    ids = sorted(set(conversation_ids))
-    for start in range(0, len(ids), 500):
-        found.update(
-            session.execute(
-                select(Escalation.conversation_id).distinct().where(
-                    Escalation.conversation_id.in_(ids[start:start + 500]), Escalation.status.in_((CLOSED, RETURNED))
-                )
-            ).scalars()
-        )
-    return found
 
 
 @dataclass(frozen=True)
@@ -280,11 +267,16 @@ def assigned_to(url: str, counselor_id: Optional[int] = None) -> List[QueueItem]
 
 
 def get(url: str, escalation_id: int) -> Optional[QueueItem]:
+    found = _items(url, Escalation.id == escalation_id)
+    return found[0] if found else None
+
+
+def set_translation_off(url: str, escalation_id: int, off: bool) -> bool:
+    """Turn machine translation off (or on again) for one conversation's request; False if gone."""
     with new_session(url) as session:
-        row = session.get(Escalation, escalation_id)
-        if row is None:
-            return None
-        return item_of(row, row.conversation_id in _handed_over_before(session, [row.conversation_id]))
+        changed = session.execute(update(Escalation).where(Escalation.id == escalation_id).values(translation_off=off)).rowcount
+        session.commit()
+    return bool(changed)
 
 
 def summary_of(url: str, sealer: Sealer, escalation_id: int) -> Dict[str, Any]:

@@ -61,6 +61,8 @@ class Escalation(Base):
     closed_reason = sa.Column(sa.String(32), nullable=True)
     wrapup = sa.Column(sa.JSON, nullable=True)  # outcome and follow-up only
     wrapup_sealed = sa.Column(sa.Text, nullable=True)  # the whole wrap-up, with the referral
+    # a counselor turned machine translation off for this conversation (bot/translation)
+    translation_off = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
 
 class Counselor(Base):
@@ -215,3 +217,23 @@ class OutboundMessage(Base):
     counselor_id = sa.Column(sa.Integer, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # a counselor's reply sent machine-translated: what they wrote, in their language (first part only)
+    original_sealed = sa.Column(sa.Text, nullable=True)
+    original_language = sa.Column(sa.String(8), nullable=True)
+
+
+class MessageTranslation(Base):
+    """A person's message machine-translated for counselors: one row per message and language,
+    the text sealed, or the reason there is none (``problem``, a ``bot.translation.engine.Problem``).
+    Erased with the conversation (``conversation_key``)."""
+
+    __tablename__ = "message_translations"
+    __table_args__ = (sa.UniqueConstraint("inbound_id", "language", name="uq_message_translations_message_language"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_key = sa.Column(sa.String(64), nullable=False, index=True)
+    inbound_id = sa.Column(sa.Integer, nullable=False)
+    language = sa.Column(sa.String(8), nullable=False)
+    body_sealed = sa.Column(sa.Text, nullable=True)
+    problem = sa.Column(sa.String(16), nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)

@@ -236,12 +236,42 @@
     text.setAttribute("dir", "auto");
     item.appendChild(text);
     entry.media.forEach((kind) => item.appendChild(el("span", "[" + kind + " attached]", "media")));
+    if (entry.original) {
+      const original = el("span", null, "original");
+      original.appendChild(el("span", "Sent machine-translated. Written (" + entry.original_language + "):", "mt-label"));
+      original.appendChild(document.createTextNode(" "));
+      original.appendChild(el("span", entry.original, "original-text"));
+      item.appendChild(original);
+    }
+    if (entry.in) {
+      item.dataset.in = entry.in;
+      if (entry.translation) showTranslation(item, entry.translation);
+      else if (entry.translating) item.appendChild(el("span", "Machine translation: translating…", "translation pending"));
+    }
     if (entry.out) {
       item.dataset.out = entry.out;
       item.appendChild(el("span", entry.delivery, "delivery"));
       markDelivery(item, entry.status);
     }
     return item;
+  }
+
+  // A person's message machine-translated for the counselor (or why it is not), under the original.
+  function showTranslation(item, translation) {
+    const old = item.querySelector(".translation");
+    if (old) old.remove();
+    let node;
+    if (translation.text) {
+      node = el("span", null, "translation");
+      node.appendChild(el("span", "Machine translation (" + translation.language + "):", "mt-label"));
+      node.appendChild(document.createTextNode(" "));
+      const text = el("span", translation.text, "mt-text");
+      text.setAttribute("dir", "auto");
+      node.appendChild(text);
+    } else {
+      node = el("span", "No machine translation: " + translation.problem, "translation failed");
+    }
+    item.appendChild(node);
   }
 
   function markDelivery(item, status) {
@@ -255,6 +285,11 @@
     source.addEventListener("entry", (event) => {
       list.appendChild(transcriptEntry(JSON.parse(event.data)));
       list.lastChild.scrollIntoView({ block: "nearest" });
+    });
+    source.addEventListener("translation", (event) => {
+      const translation = JSON.parse(event.data);
+      const item = list.querySelector('li[data-in="' + Number(translation.in) + '"]');
+      if (item) showTranslation(item, translation);
     });
     source.addEventListener("delivery", (event) => {
       const change = JSON.parse(event.data);
@@ -290,10 +325,65 @@
       target.value = select.value;
       select.value = "";
       target.focus();
+      // With translation on, a canned reply is already in the person's language: it goes as written.
+      const canned = document.getElementById("reply-canned");
+      if (canned) {
+        canned.value = "1";
+        document.getElementById("reply-translation").value = "";
+        document.getElementById("translation-status").textContent = "A canned reply in their language: it goes as written, untranslated.";
+      }
     };
     document.getElementById("insert-canned").addEventListener("click", insert);
     select.addEventListener("keydown", (event) => {
       if (event.key === "Enter") { event.preventDefault(); insert(); }
+    });
+  }
+
+  // Translation of the counselor's draft into the person's language, to check and edit before
+  // sending: asked for when they pause typing or press Translate. An edit of the translation is
+  // never overwritten by a later draft unless they press Translate again.
+  function replyTranslation(button) {
+    const form = button.form;
+    const source = document.getElementById("reply-text");
+    const target = document.getElementById("reply-translation");
+    const status = document.getElementById("translation-status");
+    const canned = document.getElementById("reply-canned");
+    let edited = false;
+    let timer = null;
+    let asked = 0;
+    target.addEventListener("input", () => { edited = target.value !== ""; });
+    const translate = async (force) => {
+      const text = source.value.trim();
+      if (canned.value === "1" || !text) return;
+      if (edited && !force) {
+        status.textContent = "You edited the translation: press Translate to replace it with a new one.";
+        return;
+      }
+      const ticket = ++asked;
+      status.textContent = "Translating…";
+      try {
+        const answer = await fetch(button.dataset.url, {
+          method: "POST",
+          credentials: "same-origin",
+          body: new URLSearchParams({ csrf: form.elements.csrf.value, text: text }),
+        }).then((r) => r.json());
+        if (ticket !== asked) return; // a newer draft was sent meanwhile
+        if (answer.text) {
+          target.value = answer.text;
+          edited = false;
+          status.textContent = "Machine translation: check it and edit it if needed.";
+        } else {
+          status.textContent = "No translation: " + (answer.problem || answer.error) + ". Send as written, or a canned reply in their language.";
+        }
+      } catch (e) {
+        if (ticket === asked) status.textContent = "No translation (the console did not answer). Send as written, or a canned reply in their language.";
+      }
+    };
+    button.addEventListener("click", () => translate(true));
+    source.addEventListener("input", () => {
+      canned.value = "";
+      clearTimeout(timer);
+      timer = setTimeout(() => translate(false), 700);
     });
   }
 
@@ -346,6 +436,8 @@
     if (transcript) liveTranscript(transcript);
     const canned = document.getElementById("canned");
     if (canned) cannedResponses(canned);
+    const translateReply = document.getElementById("translate-reply");
+    if (translateReply) replyTranslation(translateReply);
     shortcuts();
   });
 })();

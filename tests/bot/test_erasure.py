@@ -12,7 +12,7 @@ from bot.crypto import Sealer
 from bot.erasure import ERASED_BY_CONVERSATION_KEY, ERASED_WITH_ESCALATION, HOLDS_NO_CONVERSATION_DATA, erase_conversation
 from bot.handoff.escalation import HandoffSummary, escalate
 from bot.storage.db import engine_for, new_session
-from bot.storage.models import CaseNote, ChannelAddress, InboundMessage, OutboundMessage
+from bot.storage.models import CaseNote, ChannelAddress, InboundMessage, MessageTranslation, OutboundMessage
 
 PEOPLE = ("erase-me", "keep-me")
 # A test key for rows whose sealed parts these tests never open.
@@ -31,7 +31,7 @@ def _tracker_store(url: str):
 
 def _store_a_conversation(url: str, key: str) -> None:
     """What one conversation leaves behind: tracker events, an escalation with a case note, the
-    channel's inbox and outbox rows and its reply address."""
+    channel's inbox and outbox rows, a machine translation and its reply address."""
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -41,7 +41,10 @@ def _store_a_conversation(url: str, key: str) -> None:
     with new_session(url) as session:
         session.add(CaseNote(escalation_id=escalation.id, counselor_id=1, body_sealed="sealed note"))
         session.add(ChannelAddress(conversation_key=key, channel="sms", address_sealed="sealed", hotline_number="+15550100000"))
-        session.add(InboundMessage(provider_sid=f"SM{key}", conversation_key=key, body_sealed="sealed text"))
+        inbound = InboundMessage(provider_sid=f"SM{key}", conversation_key=key, body_sealed="sealed text")
+        session.add(inbound)
+        session.flush()
+        session.add(MessageTranslation(conversation_key=key, inbound_id=inbound.id, language="en", body_sealed="sealed translation"))
         session.add(OutboundMessage(conversation_key=key, channel="sms", address_sealed="sealed", hotline_number="+15550100000", body_sealed="sealed reply"))
         session.commit()
 
