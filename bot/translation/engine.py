@@ -58,6 +58,7 @@ class Translation:
     text: Optional[str]
     problem: Optional[Problem] = None
     route: Tuple[str, ...] = ()
+    refused: Optional[str] = None  # what the model wrote when it was refused (degenerate, numbers lost)
 
     @property
     def ok(self) -> bool:
@@ -141,9 +142,9 @@ class MachineTranslator:
 
     def _judge(self, text: str, source: str, target: str, route: Tuple[str, ...], output: str) -> Translation:
         if degenerate(text, output):
-            return Translation(source, target, text, None, Problem.DEGENERATE, route)
+            return Translation(source, target, text, None, Problem.DEGENERATE, route, refused=output)
         if not keeps_numbers(text, output):
-            return Translation(source, target, text, None, Problem.NUMBERS_LOST, route)
+            return Translation(source, target, text, None, Problem.NUMBERS_LOST, route, refused=output)
         return Translation(source, target, text, output, None, route)
 
     def translate_blocking(self, text: str, source: str, target: str) -> Translation:
@@ -160,16 +161,6 @@ class MachineTranslator:
             logger.warning("Translation %s failed (%s).", "->".join(route), type(error).__name__)
             return Translation(source, target, text, None, Problem.FAILED, route)
         return self._judge(text, source, target, route, output)
-
-    def raw(self, text: str, source: str, target: str) -> Optional[str]:
-        """What the model wrote, unjudged (for the installation check to show a bad output)."""
-        route = self.route(source, target)
-        if route is None:
-            return None
-        try:
-            return self._pool.submit(self._run, text, route).result(timeout=self.timeout_s)
-        except Exception:
-            return None
 
     async def translate(self, text: str, source: str, target: str) -> Translation:
         """The same, awaited without blocking the event loop."""

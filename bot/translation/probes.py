@@ -37,8 +37,6 @@ def check_pairs(translator: MachineTranslator, probe_text: Callable[[str, str], 
         for key in PROBE_KEYS:
             probe = probe_text(key, pair.from_code)
             translation = translator.translate_blocking(probe, pair.from_code, pair.to_code)
-            output = translation.text
-            if output is None and translation.problem in (Problem.DEGENERATE, Problem.NUMBERS_LOST):
-                output = translator.raw(probe, pair.from_code, pair.to_code)
+            output = translation.text if translation.text is not None else translation.refused
             results.append(PairCheck(pair.from_code, pair.to_code, probe, output, translation.problem))
     return results

@@ -48,6 +48,7 @@ def test_no_model_degenerate_output_and_lost_numbers_give_no_text_and_say_why(tr
     assert translator.translate_blocking("Hello", "en", "fr").problem is Problem.NO_MODEL
     degenerate = translator.translate_blocking("Where are you now?", "en", "pl")  # the repeating model
     assert degenerate.text is None and degenerate.problem is Problem.DEGENERATE and degenerate.original == "Where are you now?"
+    assert degenerate.refused and degenerate.refused.startswith("aaaa")  # kept only to show an operator why
     # the tiny model writes letters it does not know as other letters: a web address does not survive
     lost = translator.translate_blocking("Visit globalmodernslavery.org for help.", "en", "sw")
     assert lost.text is None and lost.problem is Problem.NUMBERS_LOST
